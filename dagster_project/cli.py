@@ -1,0 +1,178 @@
+"""`tradedep`: build the warehouse, open the UI, query it read-only, run the quality checks.
+
+Exit codes: 0 success; 1 the build or a check failed; 2 bad settings or arguments, or a source
+cannot be reached; 3 the warehouse is locked by another process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, Settings, SettingsError, load_settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        _apply_overrides(args)
+        settings = load_settings()
+        return args.handler(args, settings)
+    except SettingsError as error:
+        print(f"tradedep: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tradedep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="materialise every asset (or a selection) into the warehouse")
+    build.add_argument("--sample", action="store_true", help="build offline from the synthetic sample (no network)")
+    build.add_argument("--years", help="years to load, e.g. 2012-2023 or 2015,2023 (default: TRADEDEP_YEARS)")
+    build.add_argument("--refresh", action="store_true", help="download source files again even if landed")
+    build.add_argument(
+        "--select",
+        help='Dagster asset selection, e.g. \'key:"raw/baci_trade"+\' (a source and what depends on it)',
+    )
+    build.set_defaults(handler=_build)
+
+    ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000, help="port (default 3000)")
+    ui.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
+    ui.add_argument("--sample", action="store_true", help="materialisations from the UI use the synthetic sample")
+    ui.set_defaults(handler=_ui)
+
+    sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse and print the result")
+    sql.add_argument("query", nargs="?", help="the SQL query (or use --file)")
+    sql.add_argument("--file", type=Path, help="read the query from this file")
+    sql.set_defaults(handler=_sql)
+
+    check = commands.add_parser("check", help="run the data-quality suites against the current warehouse")
+    check.set_defaults(handler=_check)
+    return parser
+
+
+def _apply_overrides(args: argparse.Namespace) -> None:
+    """Command-line flags override the environment; the settings object reads both the same way."""
+    if getattr(args, "sample", False):
+        os.environ["TRADEDEP_SAMPLE"] = "1"
+    if getattr(args, "years", None):
+        os.environ["TRADEDEP_YEARS"] = args.years
+    if getattr(args, "refresh", False):
+        os.environ["TRADEDEP_REFRESH"] = "1"
+
+
+def _build(args: argparse.Namespace, settings: Settings) -> int:
+    started = time.monotonic()
+    if not settings.sample:
+        problem = _unreachable_source(settings)
+        if problem:
+            print(problem, file=sys.stderr)
+            return EXIT_USAGE
+    os.environ.update(settings.process_env())
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    prepare_dbt_manifest()
+    from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
+
+    outcome = run_build(settings, args.select)
+    print(outcome.report(time.monotonic() - started))
+    return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+def _unreachable_source(settings: Settings) -> str | None:
+    """One clear message when BACI is neither landed nor reachable (e.g. no network), else None."""
+    from dagster_project.sources import baci, landing
+
+    release = baci.Release(settings.hs_revision, settings.baci_release)
+    if not settings.refresh and landing.recorded_file(settings.baci_landing_dir / release.zip_name):
+        return None
+    import httpx
+
+    url = release.url(settings.baci_url)
+    try:
+        response = httpx.head(url, timeout=15.0, follow_redirects=True)
+    except httpx.HTTPError as error:
+        return (
+            f"tradedep: cannot reach {url} ({type(error).__name__}) and no BACI release is landed in "
+            f"{settings.baci_landing_dir}.\nBuild offline from the synthetic sample with `tradedep build --sample`, "
+            "or set TRADEDEP_BACI_URL to a mirror you can reach."
+        )
+    if response.status_code == 404:
+        return f"tradedep: {url} does not exist (HTTP 404): check TRADEDEP_BACI_RELEASE and TRADEDEP_HS_REVISION"
+    return None
+
+
+def prepare_dbt_manifest() -> None:
+    """Parse the dbt project into target/manifest.json when a model, seed or macro changed since."""
+    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
+    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        return
+    subprocess.run(
+        [BIN_DIR / "dbt", "parse", "--quiet", "--project-dir", DBT_PROJECT_DIR,
+         "--profiles-dir", DBT_PROJECT_DIR],
+        check=True,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )
+
+
+def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    prepare_dbt_manifest()
+    command = [BIN_DIR / "dagster", "dev", "-m", "dagster_project.definitions",
+               "--host", args.host, "--port", str(args.port)]
+    print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
+    return subprocess.run(command, env={**os.environ, **settings.process_env()}, cwd=DBT_PROJECT_DIR.parent).returncode
+
+
+def _sql(args: argparse.Namespace, settings: Settings) -> int:
+    import duckdb
+
+    from dagster_project.warehouse import WarehouseBusyError, connect
+
+    query = args.file.read_text(encoding="utf-8") if args.file else args.query
+    if not query:
+        print("tradedep sql: give a query or --file", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        with connect(settings.warehouse_path, read_only=True) as con:
+            relation = con.sql(query)
+            if relation is not None:
+                relation.show(max_rows=200, max_width=200)
+    except WarehouseBusyError as error:
+        print(f"tradedep sql: {error}", file=sys.stderr)
+        return EXIT_BUSY
+    except (duckdb.Error, FileNotFoundError) as error:
+        print(f"tradedep sql: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster_project.quality.checks import validate_sector_dependency
+    from dagster_project.warehouse import WarehouseBusyError
+
+    try:
+        outcome = validate_sector_dependency(settings)
+    except WarehouseBusyError as error:
+        print(f"tradedep check: {error}", file=sys.stderr)
+        return EXIT_BUSY
+    except Exception as error:  # a suite that cannot run is a failure
+        print(f"tradedep check: FAILED: the suite could not run: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
+    return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

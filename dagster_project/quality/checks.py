@@ -1,0 +1,74 @@
+"""Great Expectations suites as blocking Dagster asset checks."""
+
+
+import dagster as dg
+from dagster_dbt import get_asset_key_for_model
+
+from dagster_project.quality import suites
+from dagster_project.quality.gx_runner import SuiteOutcome, run_suite
+from dagster_project.settings import Settings
+from dagster_project.warehouse import connect
+
+
+def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
+    """Turn a suite outcome into a check result that lists each failed expectation with samples."""
+    return dg.AssetCheckResult(
+        passed=outcome.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=outcome.summary(),
+        metadata={
+            "rows_validated": dg.MetadataValue.int(outcome.row_count),
+            "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
+            "failed_expectations": dg.MetadataValue.int(len(outcome.failures)),
+            "failures": dg.MetadataValue.json(
+                [
+                    {
+                        "expectation": failure.expectation,
+                        "column": failure.column,
+                        "unexpected_count": failure.unexpected_count,
+                        "sample": failure.sample,
+                        "error": failure.error,
+                    }
+                    for failure in outcome.failures
+                ]
+            ),
+        },
+    )
+
+
+def validate_sector_dependency(settings: Settings) -> SuiteOutcome:
+    """Run the fct_sector_dependency suite against the warehouse (read-only)."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        frame = con.execute("SELECT * FROM marts.fct_sector_dependency").df()
+        sectors = [row[0] for row in con.execute(
+            "SELECT DISTINCT sector FROM seeds.sector_hs_map WHERE hs_revision = ? ORDER BY 1", [settings.hs_revision]
+        ).fetchall()]
+        partner_groups = [row[0] for row in con.execute("SELECT DISTINCT partner_group FROM seeds.partner_group").fetchall()]
+    expectations = suites.fct_sector_dependency(settings.years, sectors, partner_groups)
+    return run_suite("fct_sector_dependency", frame, expectations)
+
+
+def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    mart_key = get_asset_key_for_model([dbt_assets_def], "fct_sector_dependency")
+
+    @dg.asset_check(
+        asset=mart_key,
+        name="gx_fct_sector_dependency",
+        blocking=True,
+        description=(
+            "Great Expectations suite: key (sector, partner_group, year) unique and not null; every sector, partner "
+            "group and configured year present; shares and HHI in [0, 1]; values non-negative."
+        ),
+    )
+    def gx_fct_sector_dependency() -> dg.AssetCheckResult:
+        try:
+            outcome = validate_sector_dependency(settings)
+        except Exception as error:  # a suite that cannot run fails; it never passes
+            return dg.AssetCheckResult(
+                passed=False,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=f"fct_sector_dependency suite could not run: {type(error).__name__}: {error}",
+            )
+        return check_result(outcome)
+
+    return [gx_fct_sector_dependency]

@@ -1,0 +1,111 @@
+"""Run a Great Expectations (GX Core 1.x) suite on a DataFrame and summarise the outcome.
+
+No Dagster imports: the asset checks in checks.py wrap this. A suite that cannot run (an error
+inside GX, a missing column) counts as failed, never as passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+SAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    unexpected_count: int | None = None
+    sample: list[Any] = field(default_factory=list)
+    error: str | None = None
+
+    def describe(self) -> str:
+        target = f" on {self.column}" if self.column else ""
+        if self.error:
+            return f"{self.expectation}{target} could not run: {self.error}"
+        count = f": {self.unexpected_count} unexpected" if self.unexpected_count is not None else ""
+        sample = f", e.g. {self.sample}" if self.sample else ""
+        return f"{self.expectation}{target} failed{count}{sample}"
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    row_count: int
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def success(self) -> bool:
+        return bool(self.outcomes) and all(outcome.success for outcome in self.outcomes)
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.success]
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.suite}: all {len(self.outcomes)} expectations passed on {self.row_count} rows"
+        return f"{self.suite}: " + "; ".join(failure.describe() for failure in self.failures)
+
+
+def run_suite(suite_name: str, frame: pd.DataFrame, expectations: list[Any]) -> SuiteOutcome:
+    """Validate frame against the expectations; errors become failed outcomes."""
+    import great_expectations as gx  # imported here: GX takes seconds to import
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas(f"{suite_name}_source")
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("whole_table")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
+    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS})
+    return SuiteOutcome(suite=suite_name, row_count=len(frame), outcomes=[_outcome(item) for item in result.results])
+
+
+def _outcome(item: Any) -> ExpectationOutcome:
+    config = item.expectation_config
+    column = config.kwargs.get("column") or (",".join(config.kwargs["column_list"]) if "column_list" in config.kwargs else None)
+    details = item.result or {}
+    error = _error_message(item.exception_info)
+    if error is None and not item.success and not details:
+        error = "GX returned no result (the column or table may be missing)"
+    return ExpectationOutcome(
+        expectation=config.type,
+        column=column,
+        success=bool(item.success) and error is None,
+        unexpected_count=details.get("unexpected_count"),
+        sample=[_plain(value) for value in details.get("partial_unexpected_list", [])[:SAMPLE_ROWS]],
+        error=error,
+    )
+
+
+def _error_message(info: Any) -> str | None:
+    if not info:
+        return None
+    if isinstance(info, dict) and info.get("raised_exception"):
+        return str(info.get("exception_message") or "GX raised an exception")
+    if isinstance(info, dict):
+        nested = [value for value in info.values() if isinstance(value, dict) and value.get("raised_exception")]
+        if nested:
+            return str(nested[0].get("exception_message") or "GX raised an exception")
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly sample values (numpy scalars and NaN become plain Python values)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,341 @@
+"""CEPII BACI: the release zip, its members, and typed loads into DuckDB.
+
+A release is one zip per HS revision (BACI_HS12_V202501.zip) holding a CSV per year
+(BACI_HS12_Y2019_V202501.csv: t,i,j,k,v,q), country_codes_V202501.csv and
+product_codes_HS12_V202501.csv. Plain Python: no Dagster imports.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import duckdb
+import polars as pl
+
+from dagster_project.sources import landing
+
+TRADE_COLUMNS = {"t": "SMALLINT", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
+COUNTRY_SCHEMA = {"country_code": pl.Int32, "country_name": pl.String, "country_iso2": pl.String, "country_iso3": pl.String}
+PRODUCT_SCHEMA = {"code": pl.String, "description": pl.String}
+# A member may not inflate past this multiple of its declared size (zip-bomb guard).
+MAX_INFLATION_SLACK = 1.01
+
+
+class BaciFormatError(ValueError):
+    """A BACI file is not in the expected format; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Release:
+    """One BACI release of one HS revision."""
+
+    hs_revision: str
+    release: str
+
+    @property
+    def zip_name(self) -> str:
+        return f"BACI_{self.hs_revision}_{self.release}.zip"
+
+    def trade_member(self, year: int) -> str:
+        return f"BACI_{self.hs_revision}_Y{year}_{self.release}.csv"
+
+    @property
+    def countries_member(self) -> str:
+        return f"country_codes_{self.release}.csv"
+
+    @property
+    def products_member(self) -> str:
+        return f"product_codes_{self.hs_revision}_{self.release}.csv"
+
+    def expected_members(self, years: tuple[int, ...]) -> list[str]:
+        return [self.countries_member, self.products_member, *(self.trade_member(year) for year in years)]
+
+    def url(self, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/{self.zip_name}"
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    rows: int
+    bytes: int
+    member: str
+
+
+def list_members(zip_path: Path) -> dict[str, int]:
+    """Member names and uncompressed sizes, refusing unsafe names (absolute or with '..')."""
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BaciFormatError(f"{zip_path} is not a readable zip archive: {error}") from error
+    members = {}
+    for info in infos:
+        name = PurePosixPath(info.filename)
+        if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
+            raise BaciFormatError(f"{zip_path}: refusing unsafe member name {info.filename!r}")
+        members[info.filename] = info.file_size
+    return members
+
+
+def trade_years(zip_path: Path, release: Release) -> list[int]:
+    """Years for which the zip holds a trade CSV."""
+    pattern = re.compile(rf"BACI_{release.hs_revision}_Y(\d{{4}})_{release.release}\.csv")
+    return sorted(int(m.group(1)) for name in list_members(zip_path) if (m := pattern.fullmatch(name)))
+
+
+def verify_release_zip(zip_path: Path, release: Release, years: tuple[int, ...]) -> None:
+    """Raise BaciFormatError unless the zip opens and holds every member the configured years need."""
+    members = list_members(zip_path)
+    missing = [name for name in release.expected_members(years) if name not in members]
+    if missing:
+        raise BaciFormatError(f"{zip_path} lacks the expected members: {', '.join(missing)}")
+
+
+@contextmanager
+def extracted_member(zip_path: Path, member: str, scratch_dir: Path) -> Iterator[Path]:
+    """Stream one member to a temporary file (bounded memory), yield its path, then delete it.
+
+    Only this member is written to disk, never the whole archive; decompression stops with an
+    error if the member inflates past its declared size.
+    """
+    members = list_members(zip_path)
+    if member not in members:
+        raise BaciFormatError(f"{zip_path} has no member {member}")
+    limit = int(members[member] * MAX_INFLATION_SLACK) + 1024
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".extract-", suffix=".csv", dir=scratch_dir)
+    path = Path(name)
+    try:
+        with zipfile.ZipFile(zip_path) as archive, archive.open(member) as source, open(handle, "wb") as target:
+            written = 0
+            while chunk := source.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise BaciFormatError(f"{zip_path}: member {member} inflates past its declared size")
+                target.write(chunk)
+        yield path
+    except zipfile.BadZipFile as error:
+        raise BaciFormatError(f"{zip_path}: member {member} is corrupt: {error}") from error
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def check_header(path: Path, expected: list[str], label: str) -> None:
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        header = handle.readline().strip().lstrip("\ufeff")
+    found = [column.strip().strip('"') for column in header.split(",")]
+    if found != expected:
+        raise BaciFormatError(f"{label}: line 1 has columns {found}, expected {expected}")
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.baci_trade (
+            t SMALLINT NOT NULL, i INTEGER NOT NULL, j INTEGER NOT NULL, k VARCHAR NOT NULL,
+            v DOUBLE NOT NULL, q DOUBLE, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.baci_countries (
+            country_code INTEGER NOT NULL, country_name VARCHAR, country_iso2 VARCHAR, country_iso3 VARCHAR,
+            release VARCHAR NOT NULL)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.baci_products (
+            code VARCHAR NOT NULL, description VARCHAR, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL)"""
+    )
+    con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.baci_files (
+            member VARCHAR NOT NULL, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, zip_file VARCHAR NOT NULL,
+            zip_sha256 VARCHAR NOT NULL, source_url VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL,
+            row_count BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL)"""
+    )
+
+
+def load_trade_year(
+    con: duckdb.DuckDBPyConnection, zip_path: Path, release: Release, year: int, source: dict[str, object]
+) -> LoadStats:
+    """Replace one year of raw.baci_trade from the zip, in one transaction.
+
+    `source` is the landed file's manifest entry (url, sha256, synthetic). A malformed file raises
+    BaciFormatError naming the file, line and column; the year's previous rows stay as they were.
+    """
+    member = release.trade_member(year)
+    label = f"{zip_path.name}:{member}"
+    create_raw_tables(con)
+    with extracted_member(zip_path, member, zip_path.parent / ".scratch") as csv_path:
+        check_header(csv_path, list(TRADE_COLUMNS), label)
+        with _transaction(con):
+            con.execute("DELETE FROM raw.baci_trade WHERE t = ? AND hs_revision = ?", [year, release.hs_revision])
+            rows = _insert_trade(con, csv_path, label, release, year, bool(source["synthetic"]))
+            _record_file(con, member, zip_path, release, source, rows)
+        size = csv_path.stat().st_size
+    return LoadStats(rows=rows, bytes=size, member=member)
+
+
+def _insert_trade(
+    con: duckdb.DuckDBPyConnection, csv_path: Path, label: str, release: Release, year: int, synthetic: bool
+) -> int:
+    columns = ", ".join(f"'{name}': '{kind}'" for name, kind in TRADE_COLUMNS.items())
+    try:
+        # q is read as text: BACI marks missing quantities as NA, sometimes padded with spaces.
+        # The WHERE clause rejects rows that break BACI's invariants in the same single pass.
+        result = con.execute(
+            f"""INSERT INTO raw.baci_trade
+                SELECT t, i, j, k, v, CAST(nullif(nullif(trim(q), ''), 'NA') AS DOUBLE), $revision, $release, $synthetic
+                FROM read_csv($path, header = true, delim = ',', quote = '"', columns = {{{columns}}},
+                              auto_detect = false, strict_mode = true)
+                WHERE CASE
+                    WHEN t IS DISTINCT FROM $year THEN error(printf('a row has year t=%s, expected %s', t, $year))
+                    WHEN i IS NULL OR j IS NULL THEN error('a row has an empty exporter i or importer j')
+                    WHEN NOT regexp_full_match(coalesce(k, ''), '[0-9]{{6}}')
+                        THEN error(printf('a row has product k=%s, expected 6 digits', k))
+                    WHEN v IS NULL OR v < 0 THEN error(printf('a row has value v=%s (exporter %s, product %s)', v, i, k))
+                    ELSE true END""",
+            {"revision": release.hs_revision, "release": release.release, "synthetic": synthetic, "path": str(csv_path), "year": year},
+        ).fetchall()
+    except duckdb.Error as error:
+        raise BaciFormatError(f"{label}: {_first_lines(str(error))}") from error
+    return int(result[0][0])
+
+
+def _record_file(
+    con: duckdb.DuckDBPyConnection, member: str, zip_path: Path, release: Release, source: dict[str, object], rows: int
+) -> None:
+    con.execute("DELETE FROM raw.baci_files WHERE member = ?", [member])
+    con.execute(
+        "INSERT INTO raw.baci_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+        [member, release.hs_revision, release.release, zip_path.name, source["sha256"], source["url"],
+         bool(source["synthetic"]), rows],
+    )
+
+
+def read_countries(zip_path: Path, release: Release) -> pl.DataFrame:
+    """The country codes file, typed, with names decoded (BACI double-encodes UTF-8)."""
+    frame = _read_small_csv(zip_path, release.countries_member, COUNTRY_SCHEMA)
+    return frame.with_columns(pl.col("country_name").map_elements(fix_double_encoding, return_dtype=pl.String))
+
+
+def read_products(zip_path: Path, release: Release) -> pl.DataFrame:
+    """The product codes file, typed (codes as text: they keep their leading zeros)."""
+    frame = _read_small_csv(zip_path, release.products_member, PRODUCT_SCHEMA)
+    bad = frame.filter(~pl.col("code").str.contains(r"^\d{6}$"))
+    if bad.height:
+        raise BaciFormatError(
+            f"{zip_path.name}:{release.products_member}: {bad.height} codes are not 6 digits, e.g. {bad['code'][0]!r}"
+        )
+    return frame
+
+
+def fix_double_encoding(name: str | None) -> str | None:
+    """Undo UTF-8 read as Latin-1 and re-encoded ('CÃ´te' -> 'Côte'); leave clean text alone."""
+    if name is None:
+        return None
+    try:
+        return name.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return name
+
+
+def _read_small_csv(zip_path: Path, member: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    label = f"{zip_path.name}:{member}"
+    members = list_members(zip_path)
+    if member not in members:
+        raise BaciFormatError(f"{zip_path} has no member {member}")
+    with zipfile.ZipFile(zip_path) as archive:
+        content = archive.read(member)
+    header = content.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+    if [column.strip() for column in header.split(",")] != list(schema):
+        raise BaciFormatError(f"{label}: line 1 has columns {header!r}, expected {','.join(schema)}")
+    try:
+        return pl.read_csv(io.BytesIO(content), schema=schema)
+    except pl.exceptions.PolarsError as error:
+        raise BaciFormatError(f"{label}: {_first_lines(str(error))}") from error
+
+
+def _first_lines(message: str, count: int = 4) -> str:
+    return " | ".join(line.strip() for line in message.strip().splitlines()[:count] if line.strip())
+
+
+
+def ensure_release(
+    landing_dir: Path,
+    release: Release,
+    base_url: str,
+    years: tuple[int, ...],
+    refresh: bool = False,
+    progress: landing.Progress | None = None,
+) -> tuple[landing.LandedFile, bool]:
+    """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
+    path = landing_dir / release.zip_name
+    present = None if refresh else landing.landed_file(path)
+    if present is not None:
+        verify_release_zip(path, release, years)
+        return present, False
+    landed = landing.download(
+        release.url(base_url),
+        path,
+        source="CEPII BACI",
+        verify=lambda candidate: verify_release_zip(candidate, release, years),
+        progress=progress,
+    )
+    return landed, True
+
+
+def load_countries(con: duckdb.DuckDBPyConnection, zip_path: Path, release: Release, source: dict[str, object]) -> LoadStats:
+    """Replace raw.baci_countries with the release's country list, in one transaction."""
+    frame = read_countries(zip_path, release).with_columns(pl.lit(release.release).alias("release"))
+    return _replace_reference(con, "raw.baci_countries", "TRUE", [], frame, zip_path, release, release.countries_member, source)
+
+
+def load_products(con: duckdb.DuckDBPyConnection, zip_path: Path, release: Release, source: dict[str, object]) -> LoadStats:
+    """Replace the revision's rows of raw.baci_products with the release's product list, in one transaction."""
+    frame = read_products(zip_path, release).with_columns(
+        pl.lit(release.hs_revision).alias("hs_revision"), pl.lit(release.release).alias("release")
+    )
+    return _replace_reference(
+        con, "raw.baci_products", "hs_revision = ?", [release.hs_revision], frame, zip_path, release,
+        release.products_member, source,
+    )
+
+
+def _replace_reference(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    where: str,
+    params: list[object],
+    frame: pl.DataFrame,
+    zip_path: Path,
+    release: Release,
+    member: str,
+    source: dict[str, object],
+) -> LoadStats:
+    create_raw_tables(con)
+    with _transaction(con):
+        con.execute(f"DELETE FROM {table} WHERE {where}", params)
+        con.register("incoming_rows", frame.to_arrow())
+        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
+        con.unregister("incoming_rows")
+        _record_file(con, member, zip_path, release, source, frame.height)
+    with zipfile.ZipFile(zip_path) as archive:
+        size = archive.getinfo(member).file_size
+    return LoadStats(rows=frame.height, bytes=size, member=member)
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit the block's statements together, or roll every one of them back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,191 @@
+"""The landing-zone contract, shared by every source.
+
+A download goes to a temporary name in the target folder and is renamed only when complete and
+verified. Each landed file is recorded in the folder's manifest.json (URL without secrets, size,
+sha256, time, whether it is synthetic). A present file whose size and sha256 match its manifest
+entry is not fetched again unless a refresh is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+MANIFEST_NAME = "manifest.json"
+CHUNK_BYTES = 1 << 20
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+
+
+class DownloadError(RuntimeError):
+    """A download failed; the message names the source, the URL and the cause."""
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    path: Path
+    url: str
+    size: int
+    sha256: str
+    fetched_at: str
+    synthetic: bool
+
+    def manifest_entry(self) -> dict[str, object]:
+        entry = asdict(self)
+        entry.pop("path")
+        return entry
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, dict[str, object]]:
+    path = folder / MANIFEST_NAME
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DownloadError(f"{path} is not valid JSON ({error}); delete it to re-verify the landing zone") from error
+
+
+def record(landed: LandedFile) -> None:
+    """Add or replace the file's entry in its folder's manifest (written atomically)."""
+    folder = landed.path.parent
+    manifest = read_manifest(folder)
+    manifest[landed.path.name] = landed.manifest_entry()
+    write_atomic(folder / MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8"))
+
+
+def recorded_file(path: Path) -> LandedFile | None:
+    """The manifest entry of a present file of the recorded size (a cheap check), else None."""
+    entry = read_manifest(path.parent).get(path.name)
+    if entry is None or not path.exists() or path.stat().st_size != entry["size"]:
+        return None
+    return LandedFile(path=path, **entry)  # type: ignore[arg-type]
+
+
+def landed_file(path: Path) -> LandedFile | None:
+    """The manifest entry of a present file whose size and sha256 still match it, else None."""
+    recorded = recorded_file(path)
+    if recorded is None or sha256_of(path) != recorded.sha256:
+        return None
+    return recorded
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(content)
+    os.replace(temporary, path)
+
+
+def land_local_file(path: Path, url: str, synthetic: bool) -> LandedFile:
+    """Record a file already written (atomically) into the landing zone, e.g. the sample."""
+    landed = LandedFile(
+        path=path,
+        url=url,
+        size=path.stat().st_size,
+        sha256=sha256_of(path),
+        fetched_at=_now(),
+        synthetic=synthetic,
+    )
+    record(landed)
+    return landed
+
+
+def download(
+    url: str,
+    destination: Path,
+    source: str,
+    verify: Callable[[Path], None],
+    client: httpx.Client | None = None,
+    progress: Progress | None = None,
+    attempts: int = 3,
+    backoff_seconds: float = 2.0,
+) -> LandedFile:
+    """Download url to destination atomically, verify it, and record it in the manifest.
+
+    Retries transport errors, 429 and 5xx a bounded number of times with exponential backoff,
+    honouring Retry-After. `verify` raises if the complete file is not what the source serves.
+    """
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(f".{destination.name}.part")
+    own_client = client is None
+    client = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0))
+    try:
+        for attempt in range(1, attempts + 1):
+            try:
+                size, digest = _stream_to(client, url, temporary, progress)
+                break
+            except _Retryable as error:
+                if attempt == attempts:
+                    raise DownloadError(f"{source}: {url} failed after {attempts} attempts: {error.cause}") from None
+                time.sleep(error.retry_after if error.retry_after is not None else backoff_seconds * 2 ** (attempt - 1))
+        try:
+            verify(temporary)
+        except Exception as error:
+            raise DownloadError(f"{source}: the file downloaded from {url} is not valid: {error}") from error
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
+        if own_client:
+            client.close()
+    landed = LandedFile(path=destination, url=url, size=size, sha256=digest, fetched_at=_now(), synthetic=False)
+    record(landed)
+    return landed
+
+
+class _Retryable(Exception):
+    def __init__(self, cause: str, retry_after: float | None = None):
+        super().__init__(cause)
+        self.cause = cause
+        self.retry_after = retry_after
+
+
+def _stream_to(client: httpx.Client, url: str, target: Path, progress: Progress | None) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with client.stream("GET", url) as response:
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
+            if response.status_code != 200:
+                raise DownloadError(f"{url} answered HTTP {response.status_code}")
+            expected = int(response.headers["content-length"]) if "content-length" in response.headers else None
+            with target.open("wb") as handle:
+                for chunk in response.iter_bytes(CHUNK_BYTES):
+                    handle.write(chunk)
+                    digest.update(chunk)
+                    written += len(chunk)
+                    if progress:
+                        progress(written, expected)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except httpx.TransportError as error:
+        raise _Retryable(f"{type(error).__name__}: {error}") from error
+    if expected is not None and written != expected:
+        raise _Retryable(f"body cut short: {written} of {expected} bytes")
+    return written, digest.hexdigest()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    return float(value) if value.strip().isdigit() else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,60 @@
+"""Connections to the DuckDB warehouse file.
+
+DuckDB allows one writer process per file, so every operation opens its own connection in a
+context manager and closes it at once; nothing keeps a connection across assets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# The DuckDB clients analysts have (the CLI, BI drivers) lag the newest release: a file created at
+# this storage version opens in DuckDB 1.5 clients as well as in the pinned 2.x library.
+STORAGE_VERSION = "v1.5.0"
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process holds the warehouse file's lock."""
+
+
+def create_if_missing(path: Path) -> None:
+    """Create an empty warehouse file readable by DuckDB 1.5 clients."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{_sql_path(path)}' AS warehouse (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute("DETACH warehouse")
+    finally:
+        con.close()
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse for one operation; a held lock becomes a clear WarehouseBusyError."""
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"No warehouse at {path}: build it first (tradedep build --sample for the offline sample)")
+    if not read_only:
+        create_if_missing(path)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusyError(
+                f"The warehouse {path} is locked by another process (a build is probably writing it); "
+                "try again when it has finished"
+            ) from error
+        raise
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,56 @@
+-- China's imports from the world, exports to the world and supplier HHI, per HS6 product and year.
+-- HHI = sum over exporters e of (M[e] / M[World])^2, in [0, 1]; null when China imports nothing.
+with trade as (
+    select * from {{ ref('stg_baci__trade') }}
+),
+
+imports_by_supplier as (
+    select year, hs6, exporter_code, sum(value_usd) as value_usd
+    from trade
+    where importer_code = {{ var('china_code') }}
+    group by year, hs6, exporter_code
+),
+
+import_totals as (
+    select year, hs6, sum(value_usd) as imports_world_usd, count(*) as supplier_count
+    from imports_by_supplier
+    group by year, hs6
+),
+
+supplier_hhi as (
+    select
+        imports_by_supplier.year,
+        imports_by_supplier.hs6,
+        sum(
+            (imports_by_supplier.value_usd / import_totals.imports_world_usd)
+            * (imports_by_supplier.value_usd / import_totals.imports_world_usd)
+        ) as supplier_hhi
+    from imports_by_supplier
+    inner join import_totals
+        on imports_by_supplier.year = import_totals.year
+        and imports_by_supplier.hs6 = import_totals.hs6
+    where import_totals.imports_world_usd > 0
+    group by imports_by_supplier.year, imports_by_supplier.hs6
+),
+
+export_totals as (
+    select year, hs6, sum(value_usd) as exports_world_usd
+    from trade
+    where exporter_code = {{ var('china_code') }}
+    group by year, hs6
+)
+
+select
+    coalesce(import_totals.year, export_totals.year) as year,
+    coalesce(import_totals.hs6, export_totals.hs6) as hs6,
+    coalesce(import_totals.imports_world_usd, 0) as imports_world_usd,
+    coalesce(export_totals.exports_world_usd, 0) as exports_world_usd,
+    coalesce(import_totals.supplier_count, 0) as supplier_count,
+    supplier_hhi.supplier_hhi
+from import_totals
+full outer join export_totals
+    on import_totals.year = export_totals.year
+    and import_totals.hs6 = export_totals.hs6
+left join supplier_hhi
+    on supplier_hhi.year = coalesce(import_totals.year, export_totals.year)
+    and supplier_hhi.hs6 = coalesce(import_totals.hs6, export_totals.hs6)
