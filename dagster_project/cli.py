@@ -7,6 +7,7 @@ cannot be reached; 3 the warehouse is locked by another process.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_USAGE
     os.environ.update(settings.process_env())
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    prepare_dbt_manifest()
+    prepare_dbt_manifest(settings)
     from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
 
     outcome = run_build(settings, args.select)
@@ -112,15 +113,15 @@ def _unreachable_source(settings: Settings) -> str | None:
     return None
 
 
-def prepare_dbt_manifest() -> None:
+def prepare_dbt_manifest(settings: Settings) -> None:
     """Parse the dbt project into target/manifest.json when a model, seed or macro changed since."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
     if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
     subprocess.run(
-        [BIN_DIR / "dbt", "parse", "--quiet", "--project-dir", DBT_PROJECT_DIR,
-         "--profiles-dir", DBT_PROJECT_DIR],
+        [BIN_DIR / "dbt", "parse", "--quiet", "--project-dir", DBT_PROJECT_DIR, "--profiles-dir", DBT_PROJECT_DIR,
+         "--vars", json.dumps(settings.dbt_vars())],
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
@@ -128,7 +129,7 @@ def prepare_dbt_manifest() -> None:
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    prepare_dbt_manifest()
+    prepare_dbt_manifest(settings)
     command = [BIN_DIR / "dagster", "dev", "-m", "dagster_project.definitions",
                "--host", args.host, "--port", str(args.port)]
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")

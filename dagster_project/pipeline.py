@@ -48,7 +48,12 @@ def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
     if job.partitions_def is not None:
         tags = {RANGE_START_TAG: str(settings.years[0]), RANGE_END_TAG: str(settings.years[-1])}
     with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+        result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+        )
     return BuildOutcome(
         success=result.success,
         run_id=result.run_id,

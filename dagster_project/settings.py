@@ -69,6 +69,11 @@ class Settings:
 
 
     @property
+    def scratch_dir(self) -> Path:
+        """Temporary files (e.g. one zip member being loaded); never inside the landing zone."""
+        return self.data_dir / "tmp"
+
+    @property
     def quality_dir(self) -> Path:
         return self.data_dir / "quality"
 

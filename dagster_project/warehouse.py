@@ -51,6 +51,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             ) from error
         raise
     try:
+        con.execute("SET enable_progress_bar = false")  # logs and captured output stay readable
         yield con
     finally:
         con.close()

@@ -88,7 +88,9 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         loaded = []
         for year in sorted(int(key) for key in context.partition_keys):
             with connect(settings.warehouse_path) as con:
-                stats = baci.load_trade_year(con, landed.path, release, year, landed.manifest_entry())
+                stats = baci.load_trade_year(
+                    con, landed.path, release, year, landed.manifest_entry(), settings.scratch_dir
+                )
             context.log.info(f"{stats.member}: {stats.rows:,} rows, {stats.bytes:,} bytes")
             loaded.append(stats)
         return dg.MaterializeResult(

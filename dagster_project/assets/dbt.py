@@ -35,7 +35,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context)
         yield from mark_synthetic(invocation.stream(), settings.sample)
         # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.
-        shutil.rmtree(invocation.target_path, ignore_errors=True)
+        shutil.rmtree(DBT_PROJECT_DIR / invocation.target_path, ignore_errors=True)
 
     return tradedep_dbt
 

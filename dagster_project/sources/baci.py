@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -24,8 +25,8 @@ from dagster_project.sources import landing
 TRADE_COLUMNS = {"t": "SMALLINT", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
 COUNTRY_SCHEMA = {"country_code": pl.Int32, "country_name": pl.String, "country_iso2": pl.String, "country_iso3": pl.String}
 PRODUCT_SCHEMA = {"code": pl.String, "description": pl.String}
-# A member may not inflate past this multiple of its declared size (zip-bomb guard).
-MAX_INFLATION_SLACK = 1.01
+# Zip-bomb guard: BACI CSVs deflate about 3-10x; a member claiming far more is refused before extraction.
+MAX_COMPRESSION_RATIO = 200
 
 
 class BaciFormatError(ValueError):
@@ -102,29 +103,36 @@ def verify_release_zip(zip_path: Path, release: Release, years: tuple[int, ...])
 def extracted_member(zip_path: Path, member: str, scratch_dir: Path) -> Iterator[Path]:
     """Stream one member to a temporary file (bounded memory), yield its path, then delete it.
 
-    Only this member is written to disk, never the whole archive; decompression stops with an
-    error if the member inflates past its declared size.
+    Only this member is written to disk, never the whole archive. A member whose declared size is
+    implausible for a CSV is refused before anything is written; zipfile itself stops a member that
+    inflates past its declared size (a CRC error).
     """
-    members = list_members(zip_path)
-    if member not in members:
-        raise BaciFormatError(f"{zip_path} has no member {member}")
-    limit = int(members[member] * MAX_INFLATION_SLACK) + 1024
+    check_member_size(zip_path, member)
     scratch_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=".extract-", suffix=".csv", dir=scratch_dir)
     path = Path(name)
     try:
         with zipfile.ZipFile(zip_path) as archive, archive.open(member) as source, open(handle, "wb") as target:
-            written = 0
-            while chunk := source.read(1 << 20):
-                written += len(chunk)
-                if written > limit:
-                    raise BaciFormatError(f"{zip_path}: member {member} inflates past its declared size")
-                target.write(chunk)
+            shutil.copyfileobj(source, target, 1 << 20)
         yield path
     except zipfile.BadZipFile as error:
         raise BaciFormatError(f"{zip_path}: member {member} is corrupt: {error}") from error
     finally:
         path.unlink(missing_ok=True)
+
+
+def check_member_size(zip_path: Path, member: str) -> None:
+    """Refuse a missing member, or one whose uncompressed size is far beyond what its compressed size allows."""
+    with zipfile.ZipFile(zip_path) as archive:
+        try:
+            info = archive.getinfo(member)
+        except KeyError:
+            raise BaciFormatError(f"{zip_path} has no member {member}") from None
+    if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1024):
+        raise BaciFormatError(
+            f"{zip_path}: member {member} claims {info.file_size:,} bytes from {info.compress_size:,} compressed "
+            f"(over {MAX_COMPRESSION_RATIO}x): refused as a possible zip bomb"
+        )
 
 
 def check_header(path: Path, expected: list[str], label: str) -> None:
@@ -160,7 +168,12 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def load_trade_year(
-    con: duckdb.DuckDBPyConnection, zip_path: Path, release: Release, year: int, source: dict[str, object]
+    con: duckdb.DuckDBPyConnection,
+    zip_path: Path,
+    release: Release,
+    year: int,
+    source: dict[str, object],
+    scratch_dir: Path,
 ) -> LoadStats:
     """Replace one year of raw.baci_trade from the zip, in one transaction.
 
@@ -170,7 +183,7 @@ def load_trade_year(
     member = release.trade_member(year)
     label = f"{zip_path.name}:{member}"
     create_raw_tables(con)
-    with extracted_member(zip_path, member, zip_path.parent / ".scratch") as csv_path:
+    with extracted_member(zip_path, member, scratch_dir) as csv_path:
         check_header(csv_path, list(TRADE_COLUMNS), label)
         with _transaction(con):
             con.execute("DELETE FROM raw.baci_trade WHERE t = ? AND hs_revision = ?", [year, release.hs_revision])
@@ -189,15 +202,17 @@ def _insert_trade(
         # The WHERE clause rejects rows that break BACI's invariants in the same single pass.
         result = con.execute(
             f"""INSERT INTO raw.baci_trade
-                SELECT t, i, j, k, v, CAST(nullif(nullif(trim(q), ''), 'NA') AS DOUBLE), $revision, $release, $synthetic
+                SELECT t, i, j, k, v, TRY_CAST(nullif(nullif(trim(q), ''), 'NA') AS DOUBLE), $revision, $release, $synthetic
                 FROM read_csv($path, header = true, delim = ',', quote = '"', columns = {{{columns}}},
                               auto_detect = false, strict_mode = true)
                 WHERE CASE
-                    WHEN t IS DISTINCT FROM $year THEN error(printf('a row has year t=%s, expected %s', t, $year))
+                    WHEN t IS DISTINCT FROM $year THEN error(format('a row has year t={{}}, expected {{}}', t, $year))
                     WHEN i IS NULL OR j IS NULL THEN error('a row has an empty exporter i or importer j')
                     WHEN NOT regexp_full_match(coalesce(k, ''), '[0-9]{{6}}')
-                        THEN error(printf('a row has product k=%s, expected 6 digits', k))
-                    WHEN v IS NULL OR v < 0 THEN error(printf('a row has value v=%s (exporter %s, product %s)', v, i, k))
+                        THEN error(format('a row has product k={{}}, expected 6 digits', k))
+                    WHEN v IS NULL OR v < 0 THEN error(format('a row has value v={{}} (exporter {{}}, product {{}})', v, i, k))
+                    WHEN trim(q) NOT IN ('', 'NA') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL
+                        THEN error(format('a row has quantity q={{}} (exporter {{}}, product {{}})', q, i, k))
                     ELSE true END""",
             {"revision": release.hs_revision, "release": release.release, "synthetic": synthetic, "path": str(csv_path), "year": year},
         ).fetchall()

@@ -131,6 +131,8 @@ def download(
             try:
                 size, digest = _stream_to(client, url, temporary, progress)
                 break
+            except DownloadError as error:
+                raise DownloadError(f"{source}: {error}") from None
             except _Retryable as error:
                 if attempt == attempts:
                     raise DownloadError(f"{source}: {url} failed after {attempts} attempts: {error.cause}") from None

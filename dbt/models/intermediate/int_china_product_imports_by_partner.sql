@@ -14,7 +14,7 @@ select
     china_imports.year,
     china_imports.hs6,
     partner_group.partner_group,
-    sum(china_imports.value_usd) as imports_usd
+    cast(sum(china_imports.value_usd) as bigint) as imports_usd
 from china_imports
 inner join partner_group
     on partner_group.country_code = china_imports.exporter_code

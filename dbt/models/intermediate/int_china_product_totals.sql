@@ -1,5 +1,7 @@
 -- China's imports from the world, exports to the world and supplier HHI, per HS6 product and year.
--- HHI = sum over exporters e of (M[e] / M[World])^2, in [0, 1]; null when China imports nothing.
+-- HHI = sum over exporters e of (M[e] / M[World])^2 = sum(M[e]^2) / M[World]^2, in [0, 1]; null when China
+-- imports nothing. The squares are summed as exact integers (decimal(38,0)), so the result does not depend
+-- on summation order.
 with trade as (
     select * from {{ ref('stg_baci__trade') }}
 ),
@@ -19,18 +21,23 @@ import_totals as (
 
 supplier_hhi as (
     select
-        imports_by_supplier.year,
-        imports_by_supplier.hs6,
-        sum(
-            (imports_by_supplier.value_usd / import_totals.imports_world_usd)
-            * (imports_by_supplier.value_usd / import_totals.imports_world_usd)
-        ) as supplier_hhi
-    from imports_by_supplier
-    inner join import_totals
-        on imports_by_supplier.year = import_totals.year
-        and imports_by_supplier.hs6 = import_totals.hs6
+        import_totals.year,
+        import_totals.hs6,
+        cast(squares.sum_of_squares as double precision)
+        / (cast(import_totals.imports_world_usd as double precision) * cast(import_totals.imports_world_usd as double precision))
+            as supplier_hhi
+    from import_totals
+    inner join (
+        select
+            year,
+            hs6,
+            sum(cast(value_usd as decimal(38, 0)) * cast(value_usd as decimal(38, 0))) as sum_of_squares
+        from imports_by_supplier
+        group by year, hs6
+    ) as squares
+        on squares.year = import_totals.year
+        and squares.hs6 = import_totals.hs6
     where import_totals.imports_world_usd > 0
-    group by imports_by_supplier.year, imports_by_supplier.hs6
 ),
 
 export_totals as (
@@ -43,8 +50,8 @@ export_totals as (
 select
     coalesce(import_totals.year, export_totals.year) as year,
     coalesce(import_totals.hs6, export_totals.hs6) as hs6,
-    coalesce(import_totals.imports_world_usd, 0) as imports_world_usd,
-    coalesce(export_totals.exports_world_usd, 0) as exports_world_usd,
+    cast(coalesce(import_totals.imports_world_usd, 0) as bigint) as imports_world_usd,
+    cast(coalesce(export_totals.exports_world_usd, 0) as bigint) as exports_world_usd,
     coalesce(import_totals.supplier_count, 0) as supplier_count,
     supplier_hhi.supplier_hhi
 from import_totals

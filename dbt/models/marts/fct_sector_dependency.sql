@@ -1,7 +1,8 @@
 -- China's import dependency per sector, partner group and year (importer China = BACI code 156).
 -- Sector figures sum imports and exports over the sector's HS6 products; the supplier HHI is the
 -- import-weighted mean of the product HHIs. A product in two sectors counts in both, so sector
--- totals are not additive across sectors.
+-- totals are not additive across sectors. Sums are exact (integer dollars; HHI weights in fixed point),
+-- so rebuilding gives identical numbers.
 with sector_products as (
     select sector, hs6 from {{ ref('int_sector_products') }}
 ),
@@ -31,7 +32,7 @@ sector_year as (
         count(distinct sector_products.hs6) as mapped_product_count,
         sum(coalesce(product_totals.imports_world_usd, 0)) as imports_world_usd,
         sum(coalesce(product_totals.exports_world_usd, 0)) as exports_world_usd,
-        sum(product_totals.imports_world_usd * product_totals.supplier_hhi) as weighted_hhi_sum,
+        sum(cast(product_totals.imports_world_usd * product_totals.supplier_hhi as decimal(38, 6))) as weighted_hhi_sum,
         sum(case when product_totals.supplier_hhi is not null then product_totals.imports_world_usd end) as hhi_weight
     from sector_products
     cross join years
@@ -66,19 +67,21 @@ select
     cast(sector_year.imports_world_usd as double precision) as imports_from_world_usd,
     cast(
         case when sector_year.imports_world_usd > 0
-            then coalesce(sector_partner_year.imports_partner_usd, 0) / sector_year.imports_world_usd
+            then cast(coalesce(sector_partner_year.imports_partner_usd, 0) as double precision)
+                / cast(sector_year.imports_world_usd as double precision)
         end as double precision
     ) as partner_import_share,
     cast(sector_year.exports_world_usd as double precision) as exports_to_world_usd,
     cast(
         case when sector_year.exports_world_usd > 0
-            then sector_year.imports_world_usd / sector_year.exports_world_usd
+            then cast(sector_year.imports_world_usd as double precision)
+                / cast(sector_year.exports_world_usd as double precision)
         end as double precision
     ) as net_import_ratio,
     sector_year.exports_world_usd = 0 as has_no_exports,
     cast(
         case when sector_year.hhi_weight > 0
-            then sector_year.weighted_hhi_sum / sector_year.hhi_weight
+            then cast(sector_year.weighted_hhi_sum as double precision) / cast(sector_year.hhi_weight as double precision)
         end as double precision
     ) as supplier_hhi,
     cast(sector_year.mapped_product_count as integer) as mapped_product_count,

@@ -1,0 +1,88 @@
+"""The landing-zone contract against a local HTTP server: atomic, verified, recorded, fetched once."""
+
+import json
+
+import pytest
+from conftest import RELEASE, release_members, trade_csv, write_zip
+from werkzeug import Response
+
+from dagster_project.sources import baci, landing
+
+
+@pytest.fixture
+def release_bytes(tmp_path):
+    members = release_members({2019: trade_csv(2019, [(842, 156, "854231", 1, 1)])})
+    return write_zip(tmp_path / "served" / RELEASE.zip_name, members).read_bytes()
+
+
+def ensure(httpserver, landing_dir, refresh=False):
+    return baci.ensure_release(landing_dir, RELEASE, httpserver.url_for("/baci"), (2019,), refresh=refresh)
+
+
+def test_download_lands_verifies_and_records(httpserver, tmp_path, release_bytes):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data(release_bytes)
+    landed, downloaded = ensure(httpserver, tmp_path / "raw")
+    assert downloaded and landed.path.read_bytes() == release_bytes
+    manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
+    entry = manifest[RELEASE.zip_name]
+    assert entry["size"] == len(release_bytes) and entry["sha256"] == landing.sha256_of(landed.path)
+    assert entry["url"].endswith(f"/baci/{RELEASE.zip_name}") and entry["synthetic"] is False and entry["fetched_at"]
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [RELEASE.zip_name, "manifest.json"]
+
+
+def test_a_verified_file_is_not_downloaded_again_unless_refreshed(httpserver, tmp_path, release_bytes):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data(release_bytes)
+    ensure(httpserver, tmp_path / "raw")
+    _, downloaded = ensure(httpserver, tmp_path / "raw")
+    assert not downloaded and len(httpserver.log) == 1
+    _, downloaded = ensure(httpserver, tmp_path / "raw", refresh=True)
+    assert downloaded and len(httpserver.log) == 2
+
+
+def test_an_altered_file_is_downloaded_again(httpserver, tmp_path, release_bytes):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data(release_bytes)
+    landed, _ = ensure(httpserver, tmp_path / "raw")
+    landed.path.write_bytes(release_bytes[:-1] + b"x")
+    _, downloaded = ensure(httpserver, tmp_path / "raw")
+    assert downloaded and landed.path.read_bytes() == release_bytes
+
+
+def test_an_html_error_page_is_not_landed(httpserver, tmp_path):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data("<html>Maintenance</html>", content_type="text/html")
+    with pytest.raises(landing.DownloadError, match="CEPII BACI.*not valid.*not a readable zip"):
+        ensure(httpserver, tmp_path / "raw")
+    assert not (tmp_path / "raw" / RELEASE.zip_name).exists()
+    assert not list((tmp_path / "raw").glob(".*.part"))
+    assert not (tmp_path / "raw" / "manifest.json").exists()
+
+
+def test_a_zip_without_the_configured_years_is_not_landed(httpserver, tmp_path, release_bytes):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data(release_bytes)
+    with pytest.raises(landing.DownloadError, match="BACI_HS12_Y2020_V202501.csv"):
+        baci.ensure_release(tmp_path / "raw", RELEASE, httpserver.url_for("/baci"), (2019, 2020))
+    assert not (tmp_path / "raw" / RELEASE.zip_name).exists()
+
+
+def test_server_errors_are_retried_then_succeed(httpserver, tmp_path, release_bytes):
+    path = f"/baci/{RELEASE.zip_name}"
+    httpserver.expect_ordered_request(path).respond_with_response(Response("busy", status=503, headers={"Retry-After": "0"}))
+    httpserver.expect_ordered_request(path).respond_with_data(release_bytes)
+    landed, downloaded = ensure(httpserver, tmp_path / "raw")
+    assert downloaded and landed.size == len(release_bytes) and len(httpserver.log) == 2
+
+
+def test_persistent_server_errors_fail_with_the_url(httpserver, tmp_path):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_response(
+        Response("busy", status=503, headers={"Retry-After": "0"})
+    )
+    with pytest.raises(landing.DownloadError, match=r"CEPII BACI: http://.*BACI_HS12_V202501.zip failed after 3 attempts: HTTP 503"):
+        ensure(httpserver, tmp_path / "raw")
+    assert len(httpserver.log) == 3
+    assert not (tmp_path / "raw" / RELEASE.zip_name).exists()
+
+
+def test_not_found_fails_at_once(httpserver, tmp_path):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data("no", status=404)
+    with pytest.raises(landing.DownloadError, match="CEPII BACI: http://.* answered HTTP 404"):
+        ensure(httpserver, tmp_path / "raw")
+    assert len(httpserver.log) == 1

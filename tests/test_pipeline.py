@@ -1,0 +1,203 @@
+"""The whole pipeline on the synthetic sample, through the real `tradedep` command, in a temporary directory."""
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
+
+pytestmark = pytest.mark.pipeline
+YEARS = (2014, 2015, 2016)
+MART = "marts.fct_sector_dependency"
+
+
+@dataclass
+class Built:
+    env: dict[str, str]
+    settings: Settings
+    first_run: subprocess.CompletedProcess
+
+
+def tradedep(env, *args, timeout=600):
+    return subprocess.run([BIN_DIR / "tradedep", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("pipeline") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDEP_") and k != "DAGSTER_HOME"}
+    env.update({"TRADEDEP_DATA_DIR": str(data_dir), "TRADEDEP_YEARS": f"{YEARS[0]}-{YEARS[-1]}"})
+    result = tradedep(env, "build", "--sample")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return Built(env=env, settings=load_settings({**env, "TRADEDEP_SAMPLE": "1"}), first_run=result)
+
+
+def query(settings, sql, params=None):
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.sql(sql, params=params or None).pl()
+
+
+def test_the_build_reports_a_synthetic_warehouse(built):
+    assert "SYNTHETIC SAMPLE" in built.first_run.stdout
+    assert built.settings.warehouse_path.exists()
+
+
+def test_the_mart_covers_every_sector_partner_and_year(built):
+    mart = query(built.settings, f"SELECT * FROM {MART}")
+    sectors = query(built.settings, "SELECT DISTINCT sector FROM seeds.sector_hs_map WHERE hs_revision = 'HS12'")
+    assert sectors.height == 14
+    assert set(mart["partner_group"]) == {"US", "EU27", "World"}
+    assert set(mart["year"]) == set(YEARS)
+    assert mart.height == 14 * 3 * len(YEARS)
+    assert mart["is_synthetic"].all() and mart["data_source"].str.starts_with("SYNTHETIC SAMPLE").all()
+    assert (mart["imports_from_world_usd"] > 0).all()
+
+
+def test_mart_numbers_match_an_independent_computation(built):
+    """Recompute one sector's figures from raw.baci_trade with polars and compare with the mart."""
+    trade = query(built.settings, "SELECT t AS year, i, j, k, v * 1000 AS usd FROM raw.baci_trade")
+    prefixes = query(built.settings, "SELECT hs_prefix FROM seeds.sector_hs_map WHERE sector = 'Chip-making equipment' AND hs_revision = 'HS12'")["hs_prefix"].to_list()
+    in_sector = pl.any_horizontal([pl.col("k").str.starts_with(prefix) for prefix in prefixes])
+    eu = query(built.settings, "SELECT country_code FROM seeds.partner_group WHERE partner_group = 'EU27'")["country_code"].to_list()
+    for year in YEARS:
+        imports = trade.filter(in_sector & (pl.col("j") == 156) & (pl.col("year") == year))
+        world = imports["usd"].sum()
+        exports = trade.filter(in_sector & (pl.col("i") == 156) & (pl.col("year") == year))["usd"].sum()
+        by_product = imports.group_by("k").agg(pl.col("usd").sum().alias("m"))
+        hhi = imports.join(by_product, on="k").group_by("k").agg(((pl.col("usd") / pl.col("m")) ** 2).sum().alias("hhi"), pl.col("m").first())
+        expected = {
+            "US": imports.filter(pl.col("i") == 842)["usd"].sum(),
+            "EU27": imports.filter(pl.col("i").is_in(eu))["usd"].sum(),
+            "World": world,
+        }
+        mart = query(built.settings, f"SELECT * FROM {MART} WHERE sector = 'Chip-making equipment' AND year = ?", [year])
+        for row in mart.iter_rows(named=True):
+            assert row["imports_from_partner_usd"] == pytest.approx(expected[row["partner_group"]], rel=1e-9)
+            assert row["imports_from_world_usd"] == pytest.approx(world, rel=1e-9)
+            assert row["partner_import_share"] == pytest.approx(expected[row["partner_group"]] / world, rel=1e-9)
+            assert row["exports_to_world_usd"] == pytest.approx(exports, rel=1e-9)
+            assert row["net_import_ratio"] == pytest.approx(world / exports, rel=1e-9)
+            assert row["supplier_hhi"] == pytest.approx((hhi["m"] * hhi["hhi"]).sum() / hhi["m"].sum(), rel=1e-9)
+
+
+def test_the_warehouse_opens_in_duckdb_1_5_clients(built):
+    with duckdb.connect(str(built.settings.warehouse_path), read_only=True) as con:
+        tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'warehouse'").fetchall()[0][0]
+    assert tags["storage_version"].startswith("v1.5")
+
+
+def test_materialisations_are_recorded_and_marked_synthetic(built):
+    os.environ["DAGSTER_HOME"] = str(built.settings.dagster_home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for key in (["raw", "baci_trade"], ["raw", "baci_countries"], ["marts", "fct_sector_dependency"]):
+                event = instance.get_latest_materialization_event(dg.AssetKey(key))
+                assert event is not None, key
+                metadata = event.asset_materialization.metadata
+                assert metadata["synthetic"].value is True, key
+            trade = instance.get_latest_materialization_event(dg.AssetKey(["raw", "baci_trade"])).asset_materialization
+            assert trade.metadata["row_count"].value > 0 and trade.metadata["byte_count"].value > 0
+            assert "BACI_HS12_Y2016_V202501.csv" in trade.metadata["source_members"].value
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def test_definitions_validate_and_the_graph_is_connected(built):
+    result = subprocess.run([BIN_DIR / "dagster", "definitions", "validate"], env=built.env, cwd=PROJECT_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    from dagster_project.definitions import build_definitions
+
+    saved = dict(os.environ)
+    try:
+        defs = build_definitions(built.settings)
+        graph = defs.resolve_asset_graph()
+        assert dg.AssetKey(["raw", "baci_trade"]) in graph.get(dg.AssetKey(["staging", "stg_baci__trade"])).parent_keys
+        assert dg.AssetKey(["landing", "baci_release"]) in graph.get(dg.AssetKey(["raw", "baci_trade"])).parent_keys
+        specs = [spec for checks in defs.asset_checks for spec in checks.check_specs]
+        assert any(
+            spec.name == "gx_fct_sector_dependency" and spec.blocking
+            and spec.asset_key == dg.AssetKey(["marts", "fct_sector_dependency"])
+            for spec in specs
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built):
+    result = tradedep(built.env, "sql", f"SELECT count(*) AS n FROM {MART}")
+    assert result.returncode == 0 and str(14 * 3 * len(YEARS)) in result.stdout
+    with duckdb.connect(str(built.settings.warehouse_path)):  # a writer holds the lock
+        busy = tradedep(built.env, "sql", "SELECT 1")
+    assert busy.returncode == 3 and "locked by another process" in busy.stderr
+
+
+def test_the_blocking_check_fails_on_bad_mart_data(built, tmp_path):
+    """Tamper with a copy of the warehouse; the Dagster check and `tradedep check` both fail and say why."""
+    bad_warehouse = tmp_path / "bad.duckdb"
+    bad_warehouse.write_bytes(built.settings.warehouse_path.read_bytes())
+    with duckdb.connect(str(bad_warehouse)) as con:
+        con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
+    env = {**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}
+    cli = tradedep(env, "check")
+    assert cli.returncode == 1
+    assert "expect_column_values_to_be_between on partner_import_share failed: 14 unexpected" in cli.stdout
+
+    from dagster_project.definitions import build_definitions
+
+    saved = dict(os.environ)
+    try:
+        settings = load_settings({**env, "TRADEDEP_SAMPLE": "1"})
+        mart_key = dg.AssetKey(["marts", "fct_sector_dependency"])
+        job = dg.define_asset_job("check_only", selection=dg.AssetSelection.checks_for_assets(mart_key))
+        defs = dg.Definitions.merge(build_definitions(settings), dg.Definitions(jobs=[job]))
+        result = defs.resolve_job_def("check_only").execute_in_process(raise_on_error=False)
+        evaluation = result.get_asset_check_evaluations()[0]
+        assert not evaluation.passed and not result.success  # blocking: the run fails
+        failures = evaluation.metadata["failures"].value
+        assert {"expectation": "expect_column_values_to_be_between", "column": "partner_import_share"}.items() <= failures[0].items()
+        assert failures[0]["unexpected_count"] == 14 and failures[0]["sample"][0] == 1.5
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built):
+    manifest_path = built.settings.baci_landing_dir / "manifest.json"
+    manifest_before = json.loads(manifest_path.read_text())
+    counts_sql = (
+        "SELECT schema_name || '.' || table_name AS name FROM duckdb_tables() ORDER BY name"
+    )
+    tables = query(built.settings, counts_sql)["name"].to_list()
+    before = {name: query(built.settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
+    mart_before = query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, partner_group, year")
+    run_folders = set((DBT_PROJECT_DIR / "target").glob("tradedep_dbt-*"))
+    result = tradedep(built.env, "build", "--sample")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    after = {name: query(built.settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
+    assert after == before
+    assert json.loads(manifest_path.read_text()) == manifest_before  # the landed zip was not fetched again
+    assert query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, partner_group, year").equals(mart_before)
+    assert set((DBT_PROJECT_DIR / "target").glob("tradedep_dbt-*")) == run_folders  # a successful dbt run cleans up
+
+
+def test_select_builds_a_part(built):
+    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/baci_countries"')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Built: 1 assets materialised" in result.stdout
+
+
+def test_build_without_network_or_landed_files_fails_fast_naming_sample(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDEP_")}
+    env.update({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_BACI_URL": "http://127.0.0.1:9/baci"})  # nothing listens
+    result = tradedep(env, "build", timeout=120)
+    assert result.returncode == 2
+    assert "tradedep build --sample" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,96 @@
+"""The fct_sector_dependency suite passes on good data and names each expectation that bad data breaks."""
+
+import pandas as pd
+import pytest
+
+from dagster_project.quality import suites
+from dagster_project.quality.checks import validate_sector_dependency
+from dagster_project.quality.gx_runner import run_suite
+
+YEARS = (2019, 2020)
+SECTORS = ["Rail", "Semiconductors and IT"]
+GROUPS = ["EU27", "US", "World"]
+
+
+def good_frame() -> pd.DataFrame:
+    rows = []
+    for sector in SECTORS:
+        for group in GROUPS:
+            for year in YEARS:
+                share = {"US": 0.2, "EU27": 0.3, "World": 1.0}[group]
+                rows.append({
+                    "sector": sector, "partner_group": group, "year": year, "hs_revision": "HS12",
+                    "imports_from_partner_usd": 100.0 * share, "imports_from_world_usd": 100.0,
+                    "partner_import_share": share, "exports_to_world_usd": 50.0, "net_import_ratio": 2.0,
+                    "has_no_exports": False, "supplier_hhi": 0.4, "mapped_product_count": 3, "is_synthetic": True,
+                    "data_source": "SYNTHETIC SAMPLE",
+                })
+    return pd.DataFrame(rows)
+
+
+def validate(frame):
+    return run_suite("fct_sector_dependency", frame, suites.fct_sector_dependency(YEARS, SECTORS, GROUPS))
+
+
+def test_good_data_passes():
+    outcome = validate(good_frame())
+    assert outcome.success, outcome.summary()
+    assert len(outcome.outcomes) >= 15
+
+
+def _set(column, value, row=0):
+    def change(frame):
+        frame.loc[row, column] = value
+        return frame
+    return change
+
+
+def _duplicate_key(frame):
+    frame.loc[1, ["sector", "partner_group", "year"]] = frame.loc[0, ["sector", "partner_group", "year"]].to_list()
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("breakage", "expectation", "column"),
+    [
+        (_set("partner_import_share", 1.5), "expect_column_values_to_be_between", "partner_import_share"),
+        (_set("supplier_hhi", -0.1), "expect_column_values_to_be_between", "supplier_hhi"),
+        (_set("imports_from_partner_usd", -5.0), "expect_column_values_to_be_between", "imports_from_partner_usd"),
+        (_set("imports_from_world_usd", -1.0), "expect_column_values_to_be_between", "imports_from_world_usd"),
+        (_set("exports_to_world_usd", -1.0), "expect_column_values_to_be_between", "exports_to_world_usd"),
+        (_set("net_import_ratio", -1.0), "expect_column_values_to_be_between", "net_import_ratio"),
+        (_set("sector", None), "expect_column_values_to_not_be_null", "sector"),
+        (_set("partner_group", None), "expect_column_values_to_not_be_null", "partner_group"),
+        (_set("year", 2031), "expect_column_values_to_be_between", "year"),
+        (_set("year", 2031), "expect_column_distinct_values_to_equal_set", "year"),
+        (_set("sector", "Unknown"), "expect_column_distinct_values_to_equal_set", "sector"),
+        (_set("partner_group", "Mars"), "expect_column_distinct_values_to_equal_set", "partner_group"),
+        (_set("data_source", None), "expect_column_values_to_not_be_null", "data_source"),
+        (_duplicate_key, "expect_compound_columns_to_be_unique", "sector,partner_group,year"),
+        (lambda frame: frame.iloc[1:], "expect_table_row_count_to_equal", None),
+        (lambda frame: frame.drop(columns=["supplier_hhi"]), "expect_table_columns_to_match_set", None),
+    ],
+)
+def test_each_broken_invariant_fails_with_its_expectation_named(breakage, expectation, column):
+    outcome = validate(breakage(good_frame()))
+    assert not outcome.success
+    failed = {(failure.expectation, failure.column) for failure in outcome.failures}
+    assert (expectation, column) in failed, outcome.summary()
+    assert expectation in outcome.summary()
+
+
+def test_failures_carry_counts_and_sample_rows():
+    frame = good_frame()
+    frame.loc[[0, 3], "partner_import_share"] = 1.7
+    failure = next(f for f in validate(frame).failures if f.column == "partner_import_share")
+    assert failure.unexpected_count == 2 and failure.sample == [1.7, 1.7]
+
+
+def test_a_suite_on_a_missing_warehouse_does_not_pass(settings):
+    with pytest.raises(FileNotFoundError, match="No warehouse"):
+        validate_sector_dependency(settings)
+
+
+def test_an_empty_suite_is_not_a_pass():
+    outcome = run_suite("empty", good_frame(), [])
+    assert not outcome.success

@@ -1,0 +1,59 @@
+import pytest
+
+from dagster_project.settings import SettingsError, load_settings, parse_years
+
+
+def test_years_accept_ranges_and_lists():
+    assert parse_years("2012-2014") == (2012, 2013, 2014)
+    assert parse_years("2023, 2015,2019") == (2015, 2019, 2023)
+
+
+@pytest.mark.parametrize("text", ["2012-", "twenty", "2014-2012", "12-14", "2012;2013"])
+def test_bad_years_are_refused_with_the_variable_named(text):
+    with pytest.raises(SettingsError, match="TRADEDEP_YEARS"):
+        parse_years(text)
+
+
+def test_defaults_follow_the_revision_and_release(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)})
+    assert settings.hs_revision == "HS12"
+    assert settings.years == tuple(range(2012, 2024))  # V202501 ends with 2023
+    assert settings.warehouse_path == tmp_path / "warehouse.duckdb"
+    assert settings.landing_dir == tmp_path / "raw"
+    assert settings.baci_landing_dir == tmp_path / "raw" / "baci"
+    assert not settings.sample
+
+
+def test_the_sample_lands_apart_from_real_downloads(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_SAMPLE": "1"})
+    assert settings.sample
+    assert settings.baci_landing_dir == tmp_path / "raw" / "sample" / "baci"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("TRADEDEP_HS_REVISION", "HS99", "TRADEDEP_HS_REVISION"),
+        ("TRADEDEP_YEARS", "2010-2013", "covers 2012-2023"),
+        ("TRADEDEP_YEARS", "2012-2030", "covers 2012-2023"),
+        ("TRADEDEP_BACI_RELEASE", "latest", "TRADEDEP_BACI_RELEASE"),
+        ("TRADEDEP_BACI_URL", "ftp://mirror", "TRADEDEP_BACI_URL"),
+        ("TRADEDEP_SAMPLE", "maybe", "TRADEDEP_SAMPLE"),
+    ],
+)
+def test_invalid_settings_are_named(tmp_path, variable, value, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), variable: value})
+
+
+def test_revision_changes_the_year_range(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_HS_REVISION": "hs22"})
+    assert settings.hs_revision == "HS22"
+    assert settings.years == (2022, 2023)
+
+
+def test_child_processes_get_the_same_warehouse(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_YEARS": "2015,2019"})
+    env = settings.process_env()
+    assert env["TRADEDEP_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
+    assert load_settings(env) == settings
