@@ -96,8 +96,15 @@ class Settings:
         }
 
     def export_to_environ(self) -> None:
-        """Make these settings the environment of child processes (dbt, the webserver)."""
+        """Make these settings the environment of child processes (dbt, the webserver).
+
+        This environment's console scripts (dbt) go first on PATH, so they are found even when the
+        virtual environment is not activated (e.g. `.venv/bin/dagster dev`).
+        """
         os.environ.update({name: value for name, value in self.process_env().items() if name.startswith("TRADEDEP_")})
+        path = os.environ.get("PATH", "")
+        if str(BIN_DIR) not in path.split(os.pathsep):
+            os.environ["PATH"] = os.pathsep.join([str(BIN_DIR), path]) if path else str(BIN_DIR)
 
     def _years_contiguous(self) -> bool:
         return list(self.years) == list(range(self.years[0], self.years[-1] + 1))
