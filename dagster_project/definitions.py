@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.assets.baci import build_baci_assets
 from dagster_project.assets.dbt import DBT_PROJECT, build_dbt_assets
+from dagster_project.assets.sources import build_source_assets
 from dagster_project.quality.checks import build_quality_checks
 from dagster_project.settings import BIN_DIR, Settings, load_settings
 
@@ -24,10 +25,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     build_all = dg.define_asset_job(
         BUILD_JOB,
         selection=dg.AssetSelection.all(),
-        description="Materialise every asset: land BACI, load raw tables, run dbt, check the marts.",
+        description="Materialise every asset: land the sources, load raw tables, run dbt, check the marts.",
     )
     return dg.Definitions(
-        assets=[*build_baci_assets(settings), dbt_assets_def],
+        assets=[*build_baci_assets(settings), *build_source_assets(settings), dbt_assets_def],
         asset_checks=build_quality_checks(settings, dbt_assets_def),
         jobs=[build_all],
         resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(BIN_DIR / "dbt"))},

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,11 @@ BIN_DIR = Path(sys.executable).parent
 HS_REVISION_FIRST_YEAR = {"HS92": 1995, "HS96": 1996, "HS02": 2002, "HS07": 2007, "HS12": 2012, "HS17": 2017, "HS22": 2022}
 DEFAULT_BACI_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data"
 DEFAULT_BACI_RELEASE = "V202501"
+DEFAULT_COMTRADE_URL = "https://comtradeapi.un.org"
+DEFAULT_OECD_URL = "https://sdmx.oecd.org"
+DEFAULT_WORLDBANK_URL = "https://api.worldbank.org"
+# BACI is the backbone of every trade figure; the others can be switched off with TRADEDEP_SOURCES.
+SOURCES = ("baci", "comtrade", "oecd_tiva", "worldbank")
 
 
 class SettingsError(ValueError):
@@ -57,6 +63,19 @@ class Settings:
     sample: bool = False
     refresh: bool = False
     dagster_home: Path = field(default=Path())
+    sources: tuple[str, ...] = SOURCES
+    comtrade_url: str = DEFAULT_COMTRADE_URL
+    comtrade_years: tuple[int, ...] = ()
+    comtrade_api_key: str | None = field(default=None, repr=False)  # a secret: never printed or recorded
+    comtrade_products: tuple[str, ...] = ()  # HS6 codes to ask Comtrade for; empty = every sector-map product
+    comtrade_throttle_seconds: float = 6.0
+    oecd_url: str = DEFAULT_OECD_URL
+    oecd_throttle_seconds: float = 60.0
+    worldbank_url: str = DEFAULT_WORLDBANK_URL
+
+    def landing_for(self, source: str) -> Path:
+        """A source's landing folder; the synthetic sample lands apart so it never stands in for a download."""
+        return self.landing_dir / ("sample" if self.sample else "") / source
 
     @property
     def landing_dir(self) -> Path:
@@ -64,8 +83,12 @@ class Settings:
 
     @property
     def baci_landing_dir(self) -> Path:
-        # The synthetic sample lands in a folder of its own so it can never stand in for a real download.
-        return self.landing_dir / ("sample" if self.sample else "") / "baci"
+        return self.landing_for("baci")
+
+    @property
+    def worldbank_years(self) -> tuple[int, int]:
+        """Context indicators span the trade years, BACI's and Comtrade's."""
+        return self.years[0], max(self.years[-1], *self.comtrade_years)
 
 
     @property
@@ -79,7 +102,12 @@ class Settings:
 
     def dbt_vars(self) -> dict[str, object]:
         """Values dbt models need from the settings, passed as --vars."""
-        return {"hs_revision": self.hs_revision, "first_year": self.years[0], "last_year": self.years[-1]}
+        return {
+            "hs_revision": self.hs_revision,
+            "first_year": self.years[0],
+            "last_year": self.years[-1],
+            "sources": list(self.sources),
+        }
 
     def process_env(self) -> dict[str, str]:
         """Environment for child processes (dbt, the Dagster webserver) so they see the same settings."""
@@ -90,6 +118,14 @@ class Settings:
             "TRADEDEP_YEARS": f"{self.years[0]}-{self.years[-1]}" if self._years_contiguous() else ",".join(map(str, self.years)),
             "TRADEDEP_BACI_URL": self.baci_url,
             "TRADEDEP_BACI_RELEASE": self.baci_release,
+            "TRADEDEP_SOURCES": ",".join(self.sources),
+            "TRADEDEP_COMTRADE_URL": self.comtrade_url,
+            "TRADEDEP_COMTRADE_YEARS": ",".join(map(str, self.comtrade_years)),
+            "TRADEDEP_COMTRADE_PRODUCTS": ",".join(self.comtrade_products),
+            "TRADEDEP_COMTRADE_THROTTLE": str(self.comtrade_throttle_seconds),
+            "TRADEDEP_OECD_URL": self.oecd_url,
+            "TRADEDEP_OECD_THROTTLE": str(self.oecd_throttle_seconds),
+            "TRADEDEP_WORLDBANK_URL": self.worldbank_url,
             "TRADEDEP_SAMPLE": "1" if self.sample else "0",
             "TRADEDEP_REFRESH": "1" if self.refresh else "0",
             "DAGSTER_HOME": str(self.dagster_home),
@@ -134,18 +170,69 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         raise SettingsError(
             f"TRADEDEP_YEARS={years[0]}-{years[-1]}: BACI {release} in {revision} covers {first_year}-{last_year}"
         )
-    baci_url = env.get("TRADEDEP_BACI_URL", DEFAULT_BACI_URL).strip()
-    if not re.fullmatch(r"https?://\S+", baci_url):
-        raise SettingsError(f"TRADEDEP_BACI_URL={baci_url!r}: expected an http(s) URL")
     dagster_home = Path(env.get("DAGSTER_HOME") or data_dir / "dagster_home").expanduser().resolve()
     return Settings(
         data_dir=data_dir,
         warehouse_path=warehouse,
         hs_revision=revision,
         years=years,
-        baci_url=baci_url,
+        baci_url=_url(env, "TRADEDEP_BACI_URL", DEFAULT_BACI_URL),
         baci_release=release,
         sample=_flag(env, "TRADEDEP_SAMPLE"),
         refresh=_flag(env, "TRADEDEP_REFRESH"),
         dagster_home=dagster_home,
+        sources=_sources(env),
+        comtrade_url=_url(env, "TRADEDEP_COMTRADE_URL", DEFAULT_COMTRADE_URL),
+        comtrade_years=_comtrade_years(env, last_year),
+        comtrade_api_key=env.get("COMTRADE_API_KEY") or None,
+        comtrade_products=_hs6_list(env, "TRADEDEP_COMTRADE_PRODUCTS"),
+        comtrade_throttle_seconds=_seconds(env, "TRADEDEP_COMTRADE_THROTTLE", 6.0),
+        oecd_url=_url(env, "TRADEDEP_OECD_URL", DEFAULT_OECD_URL),
+        oecd_throttle_seconds=_seconds(env, "TRADEDEP_OECD_THROTTLE", 60.0),
+        worldbank_url=_url(env, "TRADEDEP_WORLDBANK_URL", DEFAULT_WORLDBANK_URL),
     )
+
+
+def _url(env: dict[str, str], name: str, default: str) -> str:
+    url = env.get(name, default).strip()
+    if not re.fullmatch(r"https?://\S+", url):
+        raise SettingsError(f"{name}={url!r}: expected an http(s) URL")
+    return url
+
+
+def _hs6_list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    codes = tuple(code.strip() for code in env.get(name, "").split(",") if code.strip())
+    bad = [code for code in codes if not re.fullmatch(r"\d{6}", code)]
+    if bad:
+        raise SettingsError(f"{name}: {', '.join(bad)} are not HS6 codes (six digits)")
+    return codes
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise SettingsError(f"{name}={text!r}: expected a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise SettingsError(f"{name}={text!r}: expected 0 to 3600 seconds")
+    return value
+
+
+def _sources(env: dict[str, str]) -> tuple[str, ...]:
+    names = [name.strip().lower() for name in env.get("TRADEDEP_SOURCES", ",".join(SOURCES)).split(",") if name.strip()]
+    unknown = sorted(set(names) - set(SOURCES))
+    if unknown:
+        raise SettingsError(f"TRADEDEP_SOURCES: unknown source(s) {', '.join(unknown)}; expected some of {', '.join(SOURCES)}")
+    if "baci" not in names:
+        raise SettingsError("TRADEDEP_SOURCES must include baci: it is the backbone of every trade figure")
+    return tuple(name for name in SOURCES if name in names)
+
+
+def _comtrade_years(env: dict[str, str], baci_last_year: int) -> tuple[int, ...]:
+    """By default the years the BACI release lacks, up to last year, plus the release's last year as overlap."""
+    text = env.get("TRADEDEP_COMTRADE_YEARS") or f"{baci_last_year}-{max(baci_last_year, date.today().year - 1)}"
+    years = parse_years(text, "TRADEDEP_COMTRADE_YEARS")
+    if years[0] < 2000 or years[-1] > date.today().year:
+        raise SettingsError(f"TRADEDEP_COMTRADE_YEARS={text!r}: expected years from 2000 to {date.today().year}")
+    return years

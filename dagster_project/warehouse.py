@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 # The DuckDB clients analysts have (the CLI, BI drivers) lag the newest release: a file created at
 # this storage version opens in DuckDB 1.5 clients as well as in the pinned 2.x library.
@@ -55,6 +56,41 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         yield con
     finally:
         con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Commit the block's statements together, or roll every one of them back."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def replace_rows(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: str = "TRUE", params: list | None = None
+) -> None:
+    """Replace the table's rows matching `where` with the frame's rows (matched by column name), atomically."""
+    with transaction(con):
+        swap_rows(con, table, frame, where, params)
+
+
+def swap_rows(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: str = "TRUE", params: list | None = None
+) -> None:
+    """Delete the rows matching `where` and insert the frame, inside the caller's transaction.
+
+    `table` and `where` come from the code, never from input; values go in `params`.
+    """
+    con.execute(f"DELETE FROM {table} WHERE {where}", params or [])
+    con.register("incoming_rows", frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
 
 
 def _sql_path(path: Path) -> str:

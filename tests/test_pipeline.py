@@ -201,3 +201,11 @@ def test_build_without_network_or_landed_files_fails_fast_naming_sample(tmp_path
     result = tradedep(env, "build", timeout=120)
     assert result.returncode == 2
     assert "tradedep build --sample" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_source_is_loaded_and_marked_synthetic(built):
+    rows = query(built.settings, "SELECT source, is_enabled, row_count, is_synthetic FROM marts.dim_data_source ORDER BY source")
+    assert rows["source"].to_list() == ["baci", "comtrade", "oecd_tiva", "worldbank"]
+    assert rows["is_enabled"].all() and (rows["row_count"] > 0).all() and rows["is_synthetic"].all()
+    by_source = query(built.settings, "SELECT DISTINCT source FROM intermediate.int_china_trade_by_source ORDER BY 1")
+    assert by_source["source"].to_list() == ["BACI", "UN Comtrade (China-reported)"]

@@ -6,6 +6,7 @@ import zipfile
 import polars as pl
 import pytest
 
+from dagster_project.hs_codes import hs6_codes
 from dagster_project.sample import baci_sample
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources import baci
@@ -44,7 +45,7 @@ def test_a_landed_sample_is_reused(sample_zip):
 
 def test_codes_are_real_and_names_double_encoded_like_baci(sample_zip):
     products = baci.read_products(sample_zip.path, HS22)
-    assert set(products["code"]) == set(baci_sample.hs6_codes("HS22"))
+    assert set(products["code"]) == set(hs6_codes("HS22"))
     assert products.height == 5609  # every HS22 subheading in BACI's product list
     with zipfile.ZipFile(sample_zip.path) as archive:
         raw_countries = archive.read(HS22.countries_member).decode("utf-8")
@@ -93,7 +94,7 @@ def test_flows_are_unique_positive_and_many_exporters_trade():
 
 @pytest.mark.parametrize("revision", ["HS12", "HS17", "HS22"])
 def test_every_sector_prefix_exists_in_its_revision(revision):
-    codes = baci_sample.hs6_codes(revision)
+    codes = hs6_codes(revision)
     with (DBT_PROJECT_DIR / "seeds" / "sector_hs_map.csv").open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["hs_revision"] == revision]
     sectors = {row["sector"] for row in rows}
@@ -114,5 +115,5 @@ def test_revision_traps_are_mapped_per_revision():
 
 
 def test_hs6_code_lists_cover_each_revision():
-    assert len(baci_sample.hs6_codes("HS12")) > 5000 and len(baci_sample.hs6_codes("HS17")) > 5300
-    assert "880610" not in baci_sample.hs6_codes("HS17") and "880610" in baci_sample.hs6_codes("HS22")
+    assert len(hs6_codes("HS12")) > 5000 and len(hs6_codes("HS17")) > 5300
+    assert "880610" not in hs6_codes("HS17") and "880610" in hs6_codes("HS22")

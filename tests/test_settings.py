@@ -57,3 +57,33 @@ def test_child_processes_get_the_same_warehouse(tmp_path):
     env = settings.process_env()
     assert env["TRADEDEP_WAREHOUSE"] == str(tmp_path / "warehouse.duckdb")
     assert load_settings(env) == settings
+
+
+def test_sources_can_be_switched_off_but_not_baci(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_SOURCES": "worldbank, baci"})
+    assert settings.sources == ("baci", "worldbank")
+    with pytest.raises(SettingsError, match="must include baci"):
+        load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_SOURCES": "comtrade"})
+    with pytest.raises(SettingsError, match="unknown source"):
+        load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_SOURCES": "baci,eurostat"})
+
+
+def test_comtrade_years_default_to_what_baci_lacks_plus_an_overlap_year(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)})
+    assert settings.comtrade_years[0] == 2023 and len(settings.comtrade_years) >= 2
+    explicit = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_COMTRADE_YEARS": "2022-2024"})
+    assert explicit.comtrade_years == (2022, 2023, 2024)
+    assert explicit.worldbank_years == (2012, 2024)
+
+
+def test_the_api_key_is_never_printed_nor_passed_on(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "COMTRADE_API_KEY": "secret-123"})
+    assert settings.comtrade_api_key == "secret-123"
+    assert "secret-123" not in repr(settings) and "secret-123" not in str(settings.process_env())
+
+
+def test_each_source_lands_in_its_own_folder(tmp_path):
+    live = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)})
+    sample = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_SAMPLE": "1"})
+    assert live.landing_for("comtrade") == tmp_path / "raw" / "comtrade"
+    assert sample.landing_for("comtrade") == tmp_path / "raw" / "sample" / "comtrade"

@@ -57,7 +57,8 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             landed, downloaded = baci.ensure_release(
                 settings.baci_landing_dir, release, settings.baci_url, settings.years, refresh=settings.refresh
             )
-        context.log.info(f"{landed.path.name}: {'downloaded' if downloaded else 'already landed and verified'}")
+        state = "synthetic sample" if settings.sample else "downloaded" if downloaded else "already landed and verified"
+        context.log.info(f"{landed.path.name}: {state}")
         members = baci.list_members(landed.path)
         return dg.MaterializeResult(
             metadata={

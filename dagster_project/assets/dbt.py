@@ -9,8 +9,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from dagster_project import raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
+from dagster_project.warehouse import connect
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -32,6 +34,8 @@ class TradedepTranslator(DagsterDbtTranslator):
 def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TradedepTranslator())
     def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        with connect(settings.warehouse_path) as con:
+            raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
         invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context)
         yield from mark_synthetic(invocation.stream(), settings.sample)
         # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from dagster_project.sources import landing
+from dagster_project.warehouse import swap_rows, transaction
 
 TRADE_COLUMNS = {"t": "SMALLINT", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
 COUNTRY_SCHEMA = {"country_code": pl.Int32, "country_name": pl.String, "country_iso2": pl.String, "country_iso3": pl.String}
@@ -185,7 +186,7 @@ def load_trade_year(
     create_raw_tables(con)
     with extracted_member(zip_path, member, scratch_dir) as csv_path:
         check_header(csv_path, list(TRADE_COLUMNS), label)
-        with _transaction(con):
+        with transaction(con):
             con.execute("DELETE FROM raw.baci_trade WHERE t = ? AND hs_revision = ?", [year, release.hs_revision])
             rows = _insert_trade(con, csv_path, label, release, year, bool(source["synthetic"]))
             _record_file(con, member, zip_path, release, source, rows)
@@ -333,24 +334,9 @@ def _replace_reference(
     source: dict[str, object],
 ) -> LoadStats:
     create_raw_tables(con)
-    with _transaction(con):
-        con.execute(f"DELETE FROM {table} WHERE {where}", params)
-        con.register("incoming_rows", frame.to_arrow())
-        con.execute(f"INSERT INTO {table} SELECT * FROM incoming_rows")
-        con.unregister("incoming_rows")
+    with transaction(con):
+        swap_rows(con, table, frame, where, params)
         _record_file(con, member, zip_path, release, source, frame.height)
     with zipfile.ZipFile(zip_path) as archive:
         size = archive.getinfo(member).file_size
     return LoadStats(rows=frame.height, bytes=size, member=member)
-
-
-@contextmanager
-def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Commit the block's statements together, or roll every one of them back."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise

@@ -116,11 +116,13 @@ def download(
     progress: Progress | None = None,
     attempts: int = 3,
     backoff_seconds: float = 2.0,
+    headers: dict[str, str] | None = None,
 ) -> LandedFile:
     """Download url to destination atomically, verify it, and record it in the manifest.
 
     Retries transport errors, 429 and 5xx a bounded number of times with exponential backoff,
     honouring Retry-After. `verify` raises if the complete file is not what the source serves.
+    Secrets go in `headers` (e.g. an API key): they are sent, never logged nor recorded.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.part")
@@ -129,7 +131,7 @@ def download(
     try:
         for attempt in range(1, attempts + 1):
             try:
-                size, digest = _stream_to(client, url, temporary, progress)
+                size, digest = _stream_to(client, url, temporary, progress, headers or {})
                 break
             except DownloadError as error:
                 raise DownloadError(f"{source}: {error}") from None
@@ -158,11 +160,13 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _stream_to(client: httpx.Client, url: str, target: Path, progress: Progress | None) -> tuple[int, str]:
+def _stream_to(
+    client: httpx.Client, url: str, target: Path, progress: Progress | None, headers: dict[str, str]
+) -> tuple[int, str]:
     digest = hashlib.sha256()
     written = 0
     try:
-        with client.stream("GET", url) as response:
+        with client.stream("GET", url, headers=headers) as response:
             if response.status_code in RETRY_STATUSES:
                 raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
             if response.status_code != 200:

@@ -1,0 +1,196 @@
+"""Dagster assets for the API sources (UN Comtrade, OECD TiVA, World Bank WDI): landing and raw tables.
+
+Each source has a landing asset (download into the landing zone, or write the synthetic sample) and a
+raw asset (parse the landed files and replace the raw table in one transaction). A source switched
+off in TRADEDEP_SOURCES has no assets; its raw table stays empty.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from dagster_project import raw_tables
+from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.hs_codes import sector_products, sector_sample
+from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
+from dagster_project.settings import Settings
+from dagster_project.sources import comtrade, landing, oecd_tiva, worldbank
+
+TIVA_VERSION = "1.0"  # the 2023 edition (1995-2020)
+# Always in the Comtrade sample: processors, memories, chip-making machines, electric cars, solar modules.
+HEADLINE_PRODUCTS = ("854231", "854232", "848620", "870380", "854143")
+from dagster_project.warehouse import connect, replace_rows
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What the generic landing and raw assets need to know about one source."""
+
+    name: str  # as in TRADEDEP_SOURCES, also the landing folder
+    table: str  # the raw table, e.g. raw.worldbank_indicators
+    description: str
+    land: Callable[[Settings, Path], list[landing.LandedFile]]  # download, or write the sample
+    file_names: Callable[[Settings, Path], list[str]]  # the landed files the configured run uses
+    parse: Callable[[list[Path]], pl.DataFrame]  # the landed files into the raw table's columns
+    year_column: str | None = None  # replace one year per transaction when set
+
+
+def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
+    """The manifest entries of the named files; a missing one means the landing asset must run first."""
+    if not names:
+        raise dg.Failure(f"no landed files in {folder} for this configuration: materialise the landing asset first")
+    found = [landing.recorded_file(folder / name) for name in names]
+    missing = [name for name, entry in zip(names, found, strict=True) if entry is None]
+    if missing:
+        raise dg.Failure(f"{len(missing)} files are not landed in {folder} (e.g. {missing[0]}): materialise the landing asset first")
+    return [entry for entry in found if entry is not None]
+
+
+def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedFile]) -> pl.DataFrame:
+    """Parse the landed files and replace the raw table (per year when the source is yearly)."""
+    synthetic = any(file.synthetic for file in files)
+    frame = spec.parse([file.path for file in files]).with_columns(pl.lit(synthetic).alias("synthetic"))
+    with connect(settings.warehouse_path) as con:
+        raw_tables.create_all(con)
+        if spec.year_column is None:
+            replace_rows(con, spec.table, frame)
+        else:
+            for (year,), rows in frame.group_by(spec.year_column, maintain_order=True):
+                replace_rows(con, spec.table, rows, f"{spec.year_column} = ?", [year])
+    return frame
+
+
+def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinition]:
+    landing_key = dg.AssetKey(["landing", spec.name])
+    folder = settings.landing_for(spec.name)
+
+    @dg.asset(key=landing_key, group_name="raw", kinds={"file"}, description=f"{spec.description} Landed files.")
+    def landed(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        files = spec.land(settings, folder)
+        context.log.info(f"{spec.name}: {len(files)} files landed in {folder}")
+        return dg.MaterializeResult(metadata={**_origin(files), "files": len(files), "folder": dg.MetadataValue.path(str(folder)),
+                                              "size_bytes": sum(file.size for file in files)})
+
+    @dg.asset(
+        key=dg.AssetKey(spec.table.split(".")),
+        deps=[landing_key],
+        group_name="raw",
+        kinds={"duckdb", "polars"},
+        description=f"{spec.description} Replaced {'one year per transaction' if spec.year_column else 'in one transaction'}.",
+    )
+    def raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        files = landed_files(folder, spec.file_names(settings, folder))
+        frame = load_table(settings, spec, files)
+        return dg.MaterializeResult(
+            metadata={
+                **_origin(files),
+                "row_count": dg.MetadataValue.int(frame.height),
+                "byte_count": dg.MetadataValue.int(sum(file.size for file in files)),
+                "source_files": dg.MetadataValue.int(len(files)),
+            }
+        )
+
+    return [landed, raw_table]
+
+
+def _origin(files: list[landing.LandedFile]) -> dict[str, object]:
+    synthetic = any(file.synthetic for file in files)
+    metadata: dict[str, object] = {"synthetic": dg.MetadataValue.bool(synthetic)}
+    if synthetic:
+        metadata["data_note"] = dg.MetadataValue.text(SYNTHETIC_NOTE)
+    if files:
+        metadata["source_url"] = dg.MetadataValue.text(files[0].url)
+    return metadata
+
+
+def worldbank_spec() -> SourceSpec:
+    def land(settings: Settings, folder: Path) -> list[landing.LandedFile]:
+        first, last = settings.worldbank_years
+        if settings.sample:
+            return worldbank_sample.write_sample(folder, first, last)
+        return worldbank.fetch(folder, settings.worldbank_url, first, last, refresh=settings.refresh)
+
+    def file_names(settings: Settings, folder: Path) -> list[str]:
+        first, last = settings.worldbank_years
+        return sorted(p.name for indicator in worldbank.INDICATORS for p in folder.glob(f"wdi_{indicator}_{first}-{last}_p*.json"))
+
+    return SourceSpec(
+        name="worldbank",
+        table="raw.worldbank_indicators",
+        description="World Bank WDI indicators (manufacturing and industry value added, GDP, high-tech exports, "
+        "medium and high-tech share of manufacturing) for China, the US and the EU.",
+        land=land,
+        file_names=file_names,
+        parse=worldbank.parse,
+    )
+
+
+def build_source_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """Assets of every API source switched on in the settings."""
+    specs = {"comtrade": comtrade_spec, "oecd_tiva": oecd_tiva_spec, "worldbank": worldbank_spec}
+    return [asset for name, make in specs.items() if name in settings.sources for asset in source_assets(settings, make())]
+
+
+def comtrade_spec() -> SourceSpec:
+    def requests(settings: Settings) -> list[comtrade.ComtradeRequest]:
+        # Reporters use HS2022 for the recent years Comtrade is asked for; records keep their own revision.
+        # The synthetic sample covers a few products per sector, so it stays small and quick.
+        if settings.comtrade_products:
+            products = sorted(settings.comtrade_products)
+        elif settings.sample:
+            products = sorted(set(sector_sample("HS22")) | set(HEADLINE_PRODUCTS))
+        else:
+            products = sorted(sector_products("HS22"))
+        return comtrade.plan_requests(products, list(settings.comtrade_years), keyed=settings.comtrade_api_key is not None)
+
+    def land(settings: Settings, folder: Path) -> list[landing.LandedFile]:
+        if settings.sample:
+            return comtrade_sample.write_sample(folder, requests(settings))
+        return comtrade.fetch(
+            requests(settings),
+            folder,
+            settings.comtrade_url,
+            settings.comtrade_api_key,
+            refresh=settings.refresh,
+            throttle_seconds=settings.comtrade_throttle_seconds,
+        )
+
+    return SourceSpec(
+        name="comtrade",
+        table="raw.comtrade_flows",
+        description="UN Comtrade API v1: China-reported imports and exports by HS6 for the sector map's products "
+        "(partners: EU27 members, the US, the world) and the US and EU27 members' reported exports to China (mirror).",
+        land=land,
+        file_names=lambda settings, folder: [request.file_name for request in requests(settings)],
+        parse=lambda paths: pl.concat([comtrade.parse(path) for path in paths], how="vertical"),
+        year_column="ref_year",
+    )
+
+
+def oecd_tiva_spec() -> SourceSpec:
+    requests = oecd_tiva.plan_requests(version=TIVA_VERSION)
+
+    def land(settings: Settings, folder: Path) -> list[landing.LandedFile]:
+        if settings.sample:
+            return oecd_tiva_sample.write_sample(folder, requests, version=TIVA_VERSION)
+        return oecd_tiva.fetch(
+            requests,
+            folder,
+            settings.oecd_url,
+            version=TIVA_VERSION,
+            refresh=settings.refresh,
+            throttle_seconds=settings.oecd_throttle_seconds,
+        )
+
+    return SourceSpec(
+        name="oecd_tiva",
+        table="raw.oecd_tiva",
+        description="OECD TiVA (2023 edition, 1995-2020): gross output (PROD), gross imports (IMGR) and gross exports "
+        "(EXGR) of China and the world by ISIC Rev.4 manufacturing industry, in USD.",
+        land=land,
+        file_names=lambda settings, folder: [request.file_name(TIVA_VERSION) for request in requests],
+        parse=lambda paths: pl.concat([oecd_tiva.parse(path) for path in paths], how="vertical"),
+    )

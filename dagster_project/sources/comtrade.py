@@ -1,0 +1,333 @@
+"""UN Comtrade API v1: planned requests, landed JSON answers, typed records.
+
+China-reported imports and exports by HS6 with each EU27 member, the US and the world, plus the
+partners' mirror exports to China. Without a key the keyless preview endpoint is used (500 records
+a call); with a key the data endpoint. The key travels only in the Ocp-Apim-Subscription-Key
+header: never in a URL, file name, manifest, log or message. Plain Python: no Dagster imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import polars as pl
+
+from dagster_project.sources import landing
+
+SOURCE = "UN Comtrade"
+DEFAULT_BASE_URL = "https://comtradeapi.un.org"
+PREVIEW_PATH = "/public/v1/preview/C/A/HS"
+DATA_PATH = "/data/v1/get/C/A/HS"
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+PREVIEW_MAX_RECORDS = 500
+KEYED_MAX_RECORDS = 100_000
+MAX_URL_CHARS = 4096
+# Plans are sized against the default base URL plus this allowance, so a longer base URL still fits.
+BASE_URL_ALLOWANCE = 96
+
+CHINA = 156
+USA = 842
+WORLD = 0
+EU27 = (40, 56, 100, 191, 196, 203, 208, 233, 246, 251, 276, 300, 348, 372, 380, 428, 440, 442, 470, 528,
+        616, 620, 642, 703, 705, 724, 752)
+
+# Tests replace this to observe the throttle without waiting.
+_sleep = time.sleep
+
+
+class ComtradeFormatError(ValueError):
+    """A Comtrade file is not in the expected format; the message names the file and the record/field."""
+
+
+class ComtradeAnswerError(RuntimeError):
+    """Comtrade answered, but not with usable data (an error answer, or a result cut at the record cap)."""
+
+
+@dataclass(frozen=True)
+class ComtradeRequest:
+    """One call to the API: the query parameters, nothing secret."""
+
+    reporter_codes: tuple[int, ...]
+    partner_codes: tuple[int, ...]
+    cmd_codes: tuple[str, ...]
+    flow_codes: tuple[str, ...]
+    years: tuple[int, ...]
+    max_records: int
+    partner2_code: int = 0  # 0 = all second partners together: other values double count the totals
+    mot_code: int = 0  # 0 = all modes of transport
+    customs_code: str = "C00"  # C00 = all customs procedures
+    include_desc: bool = False  # descriptions come from the reference tables; without them answers are smaller
+
+    def params(self) -> dict[str, str]:
+        return {
+            "reporterCode": _join(self.reporter_codes),
+            "partnerCode": _join(self.partner_codes),
+            "partner2Code": str(self.partner2_code),
+            "cmdCode": _join(self.cmd_codes),
+            "flowCode": _join(self.flow_codes),
+            "period": _join(self.years),
+            "motCode": str(self.mot_code),
+            "customsCode": self.customs_code,
+            "maxRecords": str(self.max_records),
+            "includeDesc": "true" if self.include_desc else "false",
+        }
+
+    def query(self) -> str:
+        return urlencode(self.params(), safe=",")
+
+    def url(self, base_url: str, keyed: bool) -> str:
+        return f"{base_url.rstrip('/')}{DATA_PATH if keyed else PREVIEW_PATH}?{self.query()}"
+
+    @property
+    def file_name(self) -> str:
+        """Derived from the parameters only (never the key): the same request lands in the same file."""
+        digest = hashlib.sha256(json.dumps(self.params(), sort_keys=True).encode("utf-8")).hexdigest()
+        return f"comtrade_{digest[:20]}.json"
+
+    @property
+    def record_estimate(self) -> int:
+        """The most records the request can return: one per reporter, partner, product, year and flow."""
+        return (len(self.reporter_codes) * len(self.partner_codes) * len(self.cmd_codes) * len(self.years)
+                * len(self.flow_codes))
+
+
+def _join(values: Sequence[object]) -> str:
+    return ",".join(str(value) for value in values)
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan_requests(hs6_codes: list[str], years: list[int], keyed: bool) -> list[ComtradeRequest]:
+    """China's imports and exports with each EU27 member, the US and the world, and the partners' mirror
+    exports to China, split so that no request can reach the record limit or exceed the URL limit."""
+    products = sorted(set(hs6_codes))
+    bad = [code for code in products if not (len(code) == 6 and code.isdigit())]
+    if bad:
+        raise ValueError(f"{SOURCE}: HS6 codes must be 6 digits as text, got {bad[:5]}")
+    if not products or not years:
+        return []
+    limit = KEYED_MAX_RECORDS if keyed else PREVIEW_MAX_RECORDS
+    china_reported = ComtradeRequest(
+        reporter_codes=(CHINA,), partner_codes=(WORLD, *EU27, USA), cmd_codes=(), flow_codes=("M", "X"),
+        years=(), max_records=limit,
+    )
+    mirror = ComtradeRequest(
+        reporter_codes=(*EU27, USA), partner_codes=(CHINA,), cmd_codes=(), flow_codes=("X",),
+        years=(), max_records=limit,
+    )
+    return [*_split(china_reported, products, sorted(set(years))), *_split(mirror, products, sorted(set(years)))]
+
+
+def _split(template: ComtradeRequest, products: list[str], years: list[int]) -> list[ComtradeRequest]:
+    year_size, product_size = _chunk_sizes(template, len(products), len(years))
+    return [
+        replace(template, cmd_codes=tuple(product_group), years=tuple(year_group))
+        for year_group in _chunks(years, year_size)
+        for product_group in _chunks(products, product_size)
+    ]
+
+
+def _chunk_sizes(template: ComtradeRequest, product_count: int, year_count: int) -> tuple[int, int]:
+    """(years, products) per request giving the fewest requests within the record and URL limits."""
+    per_product_year = replace(template, cmd_codes=("",), years=(0,)).record_estimate
+    # A response holding exactly max_records looks cut short, so plans stay strictly below it.
+    capacity = (template.max_records - 1) // per_product_year
+    best: tuple[int, int, int] | None = None
+    for year_size in range(1, year_count + 1):
+        product_size = min(capacity // year_size, _products_fitting_url(template, year_size), product_count)
+        if product_size < 1:
+            break
+        count = math.ceil(product_count / product_size) * math.ceil(year_count / year_size)
+        if best is None or count <= best[0]:
+            best = (count, year_size, product_size)
+    if best is None:
+        raise ValueError(
+            f"{SOURCE}: one product and year already give {per_product_year} records, over the limit of "
+            f"{template.max_records}"
+        )
+    return best[1], best[2]
+
+
+def _products_fitting_url(template: ComtradeRequest, year_size: int) -> int:
+    """How many 6-digit codes fit in the URL beside year_size years (each code adds 7 characters)."""
+    empty = replace(template, cmd_codes=(), years=(2000,) * year_size)
+    length = len(empty.url(DEFAULT_BASE_URL, keyed=False)) + BASE_URL_ALLOWANCE
+    return (MAX_URL_CHARS - length + 1) // 7
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def fetch(
+    requests: list[ComtradeRequest],
+    landing_dir: Path,
+    base_url: str,
+    api_key: str | None,
+    refresh: bool = False,
+    client: httpx.Client | None = None,
+    throttle_seconds: float = 6.0,
+    backoff_seconds: float = 2.0,
+) -> list[landing.LandedFile]:
+    """Land one verified JSON answer per request; a verified real answer already present is reused."""
+    api_key = (api_key or "").strip() or None
+    keyed = api_key is not None
+    headers = {KEY_HEADER: api_key} if keyed else None
+    landed: list[landing.LandedFile] = []
+    last_call: float | None = None
+    for request in requests:
+        url = request.url(base_url, keyed)
+        _check_fits(request, url, keyed)
+        path = landing_dir / request.file_name
+        present = None if refresh else landing.landed_file(path)
+        if present is not None and not present.synthetic:  # the sample never stands in for real data
+            landed.append(present)
+            continue
+        if last_call is not None:
+            _sleep(max(0.0, throttle_seconds - (time.monotonic() - last_call)))
+        try:
+            landed.append(landing.download(
+                url, path, source=SOURCE, client=client, headers=headers, backoff_seconds=backoff_seconds,
+                verify=lambda candidate, request=request: verify_response(candidate, request.max_records, keyed),
+            ))
+        finally:
+            last_call = time.monotonic()
+    return landed
+
+
+def _check_fits(request: ComtradeRequest, url: str, keyed: bool) -> None:
+    if len(url) > MAX_URL_CHARS:
+        raise ValueError(f"{SOURCE}: {url[:200]}... is {len(url)} characters, over the {MAX_URL_CHARS} the API accepts")
+    if not keyed and request.max_records > PREVIEW_MAX_RECORDS:
+        raise ValueError(
+            f"{SOURCE}: {url} was planned for the keyed endpoint (maxRecords={request.max_records}); the keyless "
+            f"preview returns at most {PREVIEW_MAX_RECORDS} records. Set COMTRADE_API_KEY or plan with keyed=False."
+        )
+
+
+def verify_response(path: Path, max_records: int, keyed: bool) -> None:
+    """Raise unless path holds a complete data answer: not HTML, valid JSON, no error, not cut at the cap."""
+    answer = _load_answer(path, "the answer")  # path is a temporary name: the caller's message gives the URL
+    records = max(answer["count"], len(answer["data"]))
+    if records >= max_records:
+        if not keyed:
+            raise ComtradeAnswerError(
+                f"the answer holds {records} records, the keyless preview limit of {max_records}, so it is probably "
+                f"cut short: this run exceeds the preview limit. Set COMTRADE_API_KEY to use the data endpoint, "
+                f"or ask for fewer products or years."
+            )
+        raise ComtradeAnswerError(
+            f"the answer holds {records} records, the maxRecords of the request, so it is probably cut short: "
+            f"split the request further"
+        )
+    _records_frame(answer["data"], "the answer")
+
+
+def _load_answer(path: Path, label: str) -> dict:
+    """The parsed answer of the API; raises on an HTML page, malformed JSON or an error answer."""
+    body = path.read_bytes()
+    if body.lstrip()[:1] == b"<":
+        raise ComtradeFormatError(f"{label} is an HTML page, not the API's JSON answer")
+    try:
+        answer = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ComtradeFormatError(f"{label} is not valid JSON: {error}") from None
+    if not isinstance(answer, dict):
+        raise ComtradeFormatError(f"{label}: expected a JSON object, found {type(answer).__name__}")
+    # The API gateway answers errors as {"statusCode": ..., "message": ...}; the API itself sets "error".
+    if "data" not in answer and ("statusCode" in answer or "message" in answer):
+        status, message = answer.get("statusCode"), answer.get("message")
+        raise ComtradeAnswerError(f"{label}: the API answered an error: {status} {message}")
+    if answer.get("error"):
+        raise ComtradeAnswerError(f"{label}: the API answered an error: {answer['error']}")
+    count = answer.get("count")
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise ComtradeFormatError(f"{label}: field 'count' is {count!r}, expected a number of records")
+    if answer.get("data") is None and count == 0:
+        answer["data"] = []
+    if not isinstance(answer.get("data"), list):
+        raise ComtradeFormatError(f"{label}: field 'data' is {type(answer.get('data')).__name__}, expected a list")
+    return answer
+
+
+# ---------------------------------------------------------------- parsing
+
+# (column, API field, type, may be null)
+FIELDS: tuple[tuple[str, str, type, bool], ...] = (
+    ("ref_year", "refYear", int, False),
+    ("reporter_code", "reporterCode", int, False),
+    ("flow_code", "flowCode", str, False),
+    ("partner_code", "partnerCode", int, False),
+    ("partner2_code", "partner2Code", int, False),
+    ("classification_code", "classificationCode", str, False),
+    ("cmd_code", "cmdCode", str, False),
+    ("mot_code", "motCode", int, False),
+    ("customs_code", "customsCode", str, False),
+    ("cif_value", "cifvalue", float, True),
+    ("fob_value", "fobvalue", float, True),
+    ("primary_value", "primaryValue", float, True),
+    ("qty", "qty", float, True),
+    ("net_wgt", "netWgt", float, True),
+    ("is_reported", "isReported", bool, True),
+    ("is_aggregate", "isAggregate", bool, True),
+)
+SCHEMA: dict[str, pl.DataType] = {
+    "ref_year": pl.Int16, "reporter_code": pl.Int32, "flow_code": pl.String, "partner_code": pl.Int32,
+    "partner2_code": pl.Int32, "classification_code": pl.String, "cmd_code": pl.String, "mot_code": pl.Int32,
+    "customs_code": pl.String, "cif_value": pl.Float64, "fob_value": pl.Float64, "primary_value": pl.Float64,
+    "qty": pl.Float64, "net_wgt": pl.Float64, "is_reported": pl.Boolean, "is_aggregate": pl.Boolean,
+}
+
+
+def parse(path: Path) -> pl.DataFrame:
+    """The answer's records as a typed frame (SCHEMA); other fields and top-level keys are ignored."""
+    try:
+        answer = _load_answer(path, path.name)
+    except ComtradeAnswerError as error:
+        raise ComtradeFormatError(str(error)) from None
+    return _records_frame(answer["data"], path.name)
+
+
+def _records_frame(records: list, label: str) -> pl.DataFrame:
+    columns: dict[str, list] = {column: [] for column in SCHEMA}
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise ComtradeFormatError(f"{label}: record {index} is {type(record).__name__}, expected an object")
+        for column, field, kind, nullable in FIELDS:
+            columns[column].append(_field(record, field, kind, nullable, f"{label}: record {index}"))
+    try:
+        return pl.DataFrame(columns, schema=SCHEMA)
+    except (pl.exceptions.PolarsError, OverflowError, TypeError) as error:  # e.g. a year beyond Int16
+        first_line = str(error).splitlines()[0]
+        raise ComtradeFormatError(f"{label}: a value does not fit its column: {first_line}") from None
+
+
+def _field(record: dict, field: str, kind: type, nullable: bool, where: str) -> object:
+    if field not in record:
+        raise ComtradeFormatError(f"{where} has no field {field!r}")
+    value = record[field]
+    if value is None:
+        if nullable:
+            return None
+        raise ComtradeFormatError(f"{where}: field {field!r} is null")
+    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind in (str, bool) and isinstance(value, kind):
+        return value
+    # Codes must arrive as text: a number would have lost its leading zeros.
+    raise ComtradeFormatError(f"{where}: field {field!r} is {value!r}, expected {kind.__name__}")

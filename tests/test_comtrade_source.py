@@ -1,0 +1,288 @@
+"""The UN Comtrade API v1 client against a local HTTP server: planning, landing, parsing, the sample."""
+
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import polars as pl
+import pytest
+from conftest import REFERENCE_DIR
+from werkzeug import Response
+
+from dagster_project.sample import comtrade_sample
+from dagster_project.sources import comtrade, landing
+
+KEY = "test-key-5f3a9c-SECRET"
+COMTRADE_REFERENCE = REFERENCE_DIR / "comtrade"
+needs_reference = pytest.mark.skipif(not COMTRADE_REFERENCE.is_dir(), reason="reference folder absent")
+EU_US_WORLD = {0, 842, *comtrade.EU27}
+
+
+def record(reporter=156, flow="M", partner=842, cmd="854231", year=2023, cif=1.5e9, fob=None, qty=None):
+    """A record with every field of a real data answer (includeDesc=false leaves descriptions null)."""
+    primary = cif if cif is not None else fob
+    return {
+        "typeCode": "C", "freqCode": "A", "refPeriodId": year * 10000 + 101, "refYear": year, "refMonth": 52,
+        "period": str(year), "reporterCode": reporter, "reporterISO": None, "reporterDesc": None, "flowCode": flow,
+        "flowDesc": None, "partnerCode": partner, "partnerISO": None, "partnerDesc": None, "partner2Code": 0,
+        "partner2ISO": None, "partner2Desc": None, "classificationCode": "H6", "classificationSearchCode": "HS",
+        "isOriginalClassification": True, "cmdCode": cmd, "cmdDesc": None, "aggrLevel": 6, "isLeaf": True,
+        "customsCode": "C00", "customsDesc": None, "mosCode": "0", "motCode": 0, "motDesc": None,
+        "qtyUnitCode": 5, "qtyUnitAbbr": None, "qty": qty, "isQtyEstimated": False, "altQtyUnitCode": 5,
+        "altQtyUnitAbbr": None, "altQty": qty, "isAltQtyEstimated": False, "netWgt": None,
+        "isNetWgtEstimated": False, "grossWgt": None, "isGrossWgtEstimated": False, "cifvalue": cif,
+        "fobvalue": fob, "primaryValue": primary, "legacyEstimationFlag": 0, "isReported": True, "isAggregate": False,
+    }
+
+
+def answer(records, error=""):
+    return json.dumps({"elapsedTime": "0.12 secs", "count": len(records), "data": records, "error": error}, indent=4)
+
+
+def one_request(keyed=False, products=("854231",)):
+    return comtrade.plan_requests(list(products), [2023], keyed=keyed)[0]
+
+
+def fetch(httpserver, landing_dir, requests, api_key=None, **options):
+    return comtrade.fetch(requests, landing_dir, httpserver.url_for("").rstrip("/"), api_key,
+                          throttle_seconds=0, backoff_seconds=0, **options)
+
+
+def assert_nothing_landed(landing_dir):
+    assert not landing_dir.exists() or [p.name for p in landing_dir.iterdir()] == []
+
+
+# ---------------------------------------------------------------- planning
+
+
+def test_urls_and_parameters():
+    china, mirror = comtrade.plan_requests(["854231", "848620"], [2022, 2023], keyed=False)
+    url = china.url("https://comtradeapi.un.org", keyed=False)
+    assert url.startswith("https://comtradeapi.un.org/public/v1/preview/C/A/HS?")
+    params = {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+    assert params == {
+        "reporterCode": "156", "partnerCode": ",".join(map(str, [0, *comtrade.EU27, 842])), "partner2Code": "0",
+        "cmdCode": "848620,854231", "flowCode": "M,X", "period": "2022,2023", "motCode": "0",
+        "customsCode": "C00", "maxRecords": "500", "includeDesc": "false",
+    }
+    mirror_params = parse_qs(urlsplit(mirror.url("https://comtradeapi.un.org", keyed=False)).query)
+    assert mirror_params["reporterCode"] == [",".join(map(str, [*comtrade.EU27, 842]))]
+    assert mirror_params["partnerCode"] == ["156"] and mirror_params["flowCode"] == ["X"]
+    keyed = one_request(keyed=True)
+    assert keyed.url("https://example.org/", keyed=True).startswith("https://example.org/data/v1/get/C/A/HS?")
+    assert keyed.max_records == comtrade.KEYED_MAX_RECORDS
+
+
+def test_the_plan_covers_every_flow_once_and_no_request_can_reach_the_preview_limit():
+    products = [f"8542{n:02d}" for n in range(30)] + ["848620", "848610"]
+    years = [2019, 2020, 2021]
+    planned = comtrade.plan_requests(products, years, keyed=False)
+    assert all(r.record_estimate < comtrade.PREVIEW_MAX_RECORDS == r.max_records for r in planned)
+    assert all(len(r.url(comtrade.DEFAULT_BASE_URL, keyed=False)) <= comtrade.MAX_URL_CHARS for r in planned)
+    cells = [(rep, par, cmd, year, flow) for r in planned for rep in r.reporter_codes for par in r.partner_codes
+             for cmd in r.cmd_codes for year in r.years for flow in r.flow_codes]
+    china = {(156, p, c, y, f) for p in EU_US_WORLD for c in products for y in years for f in "MX"}
+    mirror = {(r, 156, c, y, "X") for r in EU_US_WORLD - {0} for c in products for y in years}
+    assert len(cells) == len(set(cells)) and set(cells) == china | mirror
+
+
+def test_a_keyed_plan_of_many_products_keeps_every_url_within_4096_characters():
+    products = [f"{n:06d}" for n in range(10000, 12500)]
+    planned = comtrade.plan_requests(products, [2023], keyed=True)
+    assert all(len(r.url(comtrade.DEFAULT_BASE_URL, keyed=True)) <= comtrade.MAX_URL_CHARS for r in planned)
+    assert all(r.record_estimate < r.max_records == comtrade.KEYED_MAX_RECORDS for r in planned)
+    assert sum(len(r.cmd_codes) for r in planned if r.reporter_codes == (156,)) == len(products)
+
+
+def test_codes_must_be_six_digit_text():
+    with pytest.raises(ValueError, match="6 digits"):
+        comtrade.plan_requests(["8542"], [2023], keyed=False)
+
+
+# ---------------------------------------------------------------- fetching
+
+
+def test_the_key_goes_only_in_the_header(httpserver, tmp_path):
+    httpserver.expect_request(comtrade.DATA_PATH).respond_with_data(answer([record()]), content_type="application/json")
+    request = one_request(keyed=True)
+    [landed] = fetch(httpserver, tmp_path / "raw", [request], api_key=KEY)
+    seen, _ = httpserver.log[0]
+    assert seen.headers[comtrade.KEY_HEADER] == KEY
+    assert KEY not in seen.url and KEY not in seen.query_string.decode()
+    assert parse_qs(seen.query_string.decode())["motCode"] == ["0"]
+    assert landed.path.name == request.file_name and landed.url.startswith(httpserver.url_for(comtrade.DATA_PATH))
+    for path in (tmp_path / "raw").iterdir():
+        assert KEY not in path.name and KEY not in path.read_text()
+    manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
+    assert manifest[request.file_name]["synthetic"] is False and KEY not in json.dumps(manifest)
+
+
+def test_without_a_key_the_preview_is_asked_and_no_key_header_is_sent(httpserver, tmp_path):
+    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
+    fetch(httpserver, tmp_path / "raw", [one_request()])
+    seen, _ = httpserver.log[0]
+    assert comtrade.KEY_HEADER not in seen.headers
+
+
+def test_a_plan_for_the_keyed_endpoint_is_refused_without_a_key(httpserver, tmp_path):
+    with pytest.raises(ValueError, match="COMTRADE_API_KEY"):
+        fetch(httpserver, tmp_path / "raw", [one_request(keyed=True)])
+    assert httpserver.log == []
+
+
+def test_429_is_retried_after_retry_after(httpserver, tmp_path):
+    busy = Response('{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."}',
+                    status=429, headers={"Retry-After": "1"})
+    httpserver.expect_ordered_request(comtrade.DATA_PATH).respond_with_response(busy)
+    httpserver.expect_ordered_request(comtrade.DATA_PATH).respond_with_data(answer([record()]))
+    started = time.monotonic()
+    [landed] = fetch(httpserver, tmp_path / "raw", [one_request(keyed=True)], api_key=KEY)
+    assert time.monotonic() - started >= 1 and len(httpserver.log) == 2
+    assert comtrade.parse(landed.path).height == 1
+
+
+def test_a_preview_answer_at_the_cap_is_an_error_not_a_silent_truncation(httpserver, tmp_path):
+    records = [record(cmd=f"{854200 + n % 90}", year=2000 + n // 90) for n in range(500)]
+    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer(records))
+    expected = r"UN Comtrade: .*http://.*/preview/.*exceeds the preview limit.*COMTRADE_API_KEY"
+    with pytest.raises(landing.DownloadError, match=expected):
+        fetch(httpserver, tmp_path / "raw", [one_request()])
+    assert_nothing_landed(tmp_path / "raw")
+
+
+def test_count_0_is_an_empty_result(httpserver, tmp_path):
+    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([]))
+    [landed] = fetch(httpserver, tmp_path / "raw", [one_request()])
+    frame = comtrade.parse(landed.path)
+    assert frame.height == 0 and frame.schema == pl.Schema(comtrade.SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("<!DOCTYPE html><html><body>Service unavailable</body></html>", "HTML page"),
+        (answer([record()])[:-40], "not valid JSON"),
+        ('{"statusCode": 401, "message": "Access denied due to invalid subscription key."}', "answered an error: 401"),
+        (answer([], error="Invalid parameter: cmdCode"), "answered an error: Invalid parameter"),
+        (json.dumps({"elapsedTime": "0.1 secs", "count": 1, "data": [{"refYear": 2023}], "error": ""}), "no field"),
+    ],
+    ids=["html", "malformed-json", "gateway-error", "api-error", "bad-record"],
+)
+def test_a_bad_answer_with_status_200_is_not_landed(httpserver, tmp_path, body, message):
+    httpserver.expect_request(comtrade.DATA_PATH).respond_with_data(body, content_type="text/html")
+    with pytest.raises(landing.DownloadError, match=f"UN Comtrade: .*{comtrade.DATA_PATH}.*{message}") as caught:
+        fetch(httpserver, tmp_path / "raw", [one_request(keyed=True)], api_key=KEY)
+    assert KEY not in str(caught.value)
+    assert_nothing_landed(tmp_path / "raw")
+
+
+def test_a_landed_file_is_reused_without_a_request_and_the_throttle_only_spaces_network_calls(
+    httpserver, tmp_path, monkeypatch
+):
+    pauses = []
+    monkeypatch.setattr(comtrade, "_sleep", pauses.append)
+    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
+    first, second, third = comtrade.plan_requests([f"8542{n:02d}" for n in range(17)], [2023], keyed=False)[:3]
+    options = {"throttle_seconds": 6.0, "backoff_seconds": 0}
+    base = httpserver.url_for("").rstrip("/")
+    comtrade.fetch([first, second], tmp_path / "raw", base, None, **options)
+    assert len(httpserver.log) == 2 and len(pauses) == 1 and 5 < pauses[0] <= 6
+    landed = comtrade.fetch([first, second, third], tmp_path / "raw", base, None, **options)
+    assert len(httpserver.log) == 3 and len(pauses) == 1  # two reused, one network call: no pause
+    assert [f.path.name for f in landed] == [first.file_name, second.file_name, third.file_name]
+    comtrade.fetch([first], tmp_path / "raw", base, None, refresh=True, **options)
+    assert len(httpserver.log) == 4
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@needs_reference
+def test_parse_the_real_data_answer_value_for_value():
+    frame = comtrade.parse(COMTRADE_REFERENCE / "data_v1_get_C_A_HS__reporter156_partner32-276_2010_TOTAL.json")
+    assert frame.schema == pl.Schema(comtrade.SCHEMA)
+    common = (2010, 156)
+    tail = (0, "H3", "TOTAL", 0, "C00")
+    assert frame.rows() == [
+        (*common, "M", 32, *tail, 6804128143.0, None, 6804128143.0, None, None, True, False),
+        (*common, "M", 276, *tail, 74251272075.0, None, 74251272075.0, None, None, True, False),
+        (*common, "X", 32, *tail, None, 6115764185.0, 6115764185.0, None, None, True, False),
+        (*common, "X", 276, *tail, None, 68047133397.0, 68047133397.0, None, None, True, False),
+    ]
+
+
+@needs_reference
+def test_parse_the_real_preview_answer_value_for_value(tmp_path):
+    name = "public_v1_preview_C_A_HS__reporter842_partner410_2024_M_8703xx__envelope.json"
+    envelope = json.loads((COMTRADE_REFERENCE / name).read_text())
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(envelope["response"]))
+    frame = comtrade.parse(path)
+    expected = [
+        (2024, 842, "M", 410, 0, "H6", r["cmdCode"], 0, "C00", r["cifvalue"], r["fobvalue"], r["primaryValue"],
+         r["qty"], r["netWgt"], True, False)
+        for r in envelope["response"]["data"]
+    ]
+    assert frame.rows() == expected and frame.height == 10
+    assert frame.row(0) == (2024, 842, "M", 410, 0, "H6", "870321", 0, "C00", 4140.0, 4139.0, 4140.0, 1.0, 326.199,
+                            True, False)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"cmdCode": 854231}, r"record 1: field 'cmdCode' is 854231, expected str"),
+        ({"primaryValue": "1e9"}, r"record 1: field 'primaryValue' is '1e9', expected float"),
+        ({"reporterCode": None}, r"record 1: field 'reporterCode' is null"),
+        ({"isReported": 1}, r"record 1: field 'isReported' is 1, expected bool"),
+    ],
+)
+def test_parse_names_the_file_record_and_field_of_bad_input(tmp_path, change, message):
+    path = tmp_path / "bad.json"
+    path.write_text(answer([record(), {**record(), **change}]))
+    with pytest.raises(comtrade.ComtradeFormatError, match=f"bad.json: {message}"):
+        comtrade.parse(path)
+
+
+# ---------------------------------------------------------------- the sample
+
+
+def test_the_sample_is_deterministic_plausible_and_parses(tmp_path):
+    requests = comtrade.plan_requests(["854231", "854232", "848620", "300490"], [2016, 2023], keyed=False)
+    first = comtrade_sample.write_sample(tmp_path / "a", requests)
+    second = comtrade_sample.write_sample(tmp_path / "b", requests)
+    assert [f.path.name for f in first] == [r.file_name for r in requests]
+    assert [f.path.read_bytes() for f in first] == [f.path.read_bytes() for f in second]
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert all(
+        entry["synthetic"] and entry["url"].startswith("sample://tradedep/comtrade/")
+        for entry in manifest.values()
+    )
+    assert all(json.loads(f.path.read_text())["synthetic"] is True for f in first)
+
+    frame = pl.concat([comtrade.parse(f.path) for f in first])
+    imports = frame.filter(reporter_code=156, flow_code="M").select("partner_code", "cmd_code", "ref_year", "cif_value")
+    mirror = frame.filter(partner_code=156).select(
+        pl.col("reporter_code").alias("partner_code"), "cmd_code", "ref_year", "fob_value"
+    )
+    paired = imports.join(mirror, on=["partner_code", "cmd_code", "ref_year"])
+    ratio = paired["cif_value"] / paired["fob_value"]
+    assert paired.height > 100 and ratio.min() > 1.02 and ratio.max() < 1.07
+    us_chips = imports.filter(partner_code=842, cmd_code="854232")["cif_value"]
+    assert us_chips.min() > 1e9  # China imports chips from the US by the billion
+    assert frame.filter(classification_code="H6")["ref_year"].unique().to_list() == [2023]
+
+
+def test_the_sample_is_not_reused_as_a_real_download(httpserver, tmp_path):
+    request = one_request()
+    comtrade_sample.write_sample(tmp_path / "raw", [request])
+    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
+    [landed] = fetch(httpserver, tmp_path / "raw", [request])
+    assert len(httpserver.log) == 1 and landed.synthetic is False
+
+
+def test_parse_refuses_a_year_beyond_its_column(tmp_path):
+    path = tmp_path / "year.json"
+    path.write_text(answer([record(year=70000)]))
+    with pytest.raises(comtrade.ComtradeFormatError, match="year.json: a value does not fit its column"):
+        comtrade.parse(path)

@@ -1,0 +1,288 @@
+"""The World Bank WDI client against a local HTTP server: URL, pages, the API's error answer, typed parse, sample."""
+
+import csv
+import json
+
+import polars as pl
+import pytest
+from conftest import REFERENCE_DIR
+from werkzeug import Request, Response
+
+from dagster_project.sample import worldbank_sample
+from dagster_project.sources import landing, worldbank
+from dagster_project.sources.worldbank import WorldBankFormatError
+
+MANF = "NV.IND.MANF.CD"
+GDP = "NY.GDP.MKTP.CD"
+API_PATH = "/v2/country/CHN;USA;EUU/indicator/{}"
+COUNTRY = {"CHN": ("CN", "China"), "EUU": ("EU", "European Union"), "USA": ("US", "United States")}
+NAMES = {MANF: "Manufacturing, value added (current US$)", GDP: "GDP (current US$)"}
+ERROR_ANSWER = '[{"message":[{"id":"120","key":"Invalid value","value":"The provided parameter value is not valid"}]}]'
+WDI_DIR = REFERENCE_DIR / "wdi"
+BULK_CSV = WDI_DIR / "API_NV.IND.MANF.CD_DS2_en_csv_v2_5363423.csv"
+GDP_CSV = WDI_DIR / "wdi_api_CHN_USA_GDP_growth_inflation_2010-2024__rewritten.csv"
+
+
+def api_row(indicator: str, iso3: str, year: int, value: float | None, decimal: int = 0) -> dict:
+    """One row exactly as the API writes it (same keys, same order)."""
+    country_id, name = COUNTRY[iso3]
+    return {"indicator": {"id": indicator, "value": NAMES.get(indicator, indicator)},
+            "country": {"id": country_id, "value": name}, "countryiso3code": iso3, "date": str(year),
+            "value": value, "unit": "", "obs_status": "", "decimal": decimal}
+
+
+def api_pages(rows: list[dict], per_page: int) -> list[str]:
+    """The API's answers for rows split into pages: [header, rows], compact as the API writes it."""
+    pages = max(1, -(-len(rows) // per_page))
+    return [
+        json.dumps([{"page": n, "pages": pages, "per_page": per_page, "total": len(rows), "sourceid": "2",
+                     "lastupdated": "2025-07-01"}, rows[(n - 1) * per_page: n * per_page]], separators=(",", ":"))
+        for n in range(1, pages + 1)
+    ]
+
+
+def serve_pages(httpserver, indicator: str, bodies: list[str]) -> None:
+    """Answer each page number with its body, as the API does for ?page=n."""
+    def handler(request: Request) -> Response:
+        return Response(bodies[int(request.args["page"]) - 1], content_type="application/json;charset=utf-8")
+
+    httpserver.expect_request(API_PATH.format(indicator)).respond_with_handler(handler)
+
+
+def fetch(httpserver, landing_dir, indicators=(MANF,), first=2019, last=2021, **options):
+    return worldbank.fetch(landing_dir, httpserver.url_for("/"), first, last, indicators=indicators,
+                           backoff_seconds=0, **options)
+
+
+ROWS = [api_row(MANF, iso3, year, value) for iso3, year, value in [
+    ("CHN", 2021, 4865830000000.0), ("CHN", 2020, 3853806000000.5), ("CHN", 2019, 3823408000000.0),
+    ("EUU", 2021, 2526612000000.0), ("EUU", 2020, None), ("EUU", 2019, 2353417000000.0),
+    ("USA", 2021, 2497132000000.0), ("USA", 2020, 2238323000000.0), ("USA", 2019, 2355960000000.0),
+]]
+
+
+def assert_nothing_landed(landing_dir):
+    assert not landing_dir.exists() or sorted(p.name for p in landing_dir.iterdir()) == []
+
+
+def test_url_parameters_and_file_layout(httpserver, tmp_path):
+    serve_pages(httpserver, MANF, api_pages(ROWS, 1000))
+    landed = fetch(httpserver, tmp_path / "wdi")
+    request = httpserver.log[0][0]
+    assert request.path == "/v2/country/CHN;USA;EUU/indicator/NV.IND.MANF.CD"
+    assert request.args.to_dict() == {"format": "json", "per_page": "1000", "date": "2019:2021", "page": "1"}
+    assert worldbank.page_url("https://api.worldbank.org/", MANF, 2000, 2024, 2) == (
+        "https://api.worldbank.org/v2/country/CHN;USA;EUU/indicator/NV.IND.MANF.CD"
+        "?format=json&per_page=1000&date=2000:2024&page=2"
+    )
+    assert [item.path.name for item in landed] == ["wdi_NV.IND.MANF.CD_2019-2021_p1.json"]
+    manifest = json.loads((tmp_path / "wdi" / "manifest.json").read_text())
+    entry = manifest["wdi_NV.IND.MANF.CD_2019-2021_p1.json"]
+    assert entry["url"].endswith("date=2019:2021&page=1") and entry["synthetic"] is False
+    assert entry["sha256"] == landing.sha256_of(landed[0].path)
+
+
+def test_every_page_is_fetched_and_parsed_once(httpserver, tmp_path):
+    bodies = api_pages(ROWS, 4)  # 3 pages of 4, 4 and 1 rows
+    # The API can repeat a row across pages when data shift between requests: it must be kept once.
+    page_two = json.loads(bodies[1])
+    page_two[1].append(ROWS[0])
+    bodies[1] = json.dumps(page_two)
+    serve_pages(httpserver, MANF, bodies)
+    landed = fetch(httpserver, tmp_path / "wdi")
+    assert [item.path.name for item in landed] == [f"wdi_NV.IND.MANF.CD_2019-2021_p{n}.json" for n in (1, 2, 3)]
+    assert [request.args["page"] for request, _ in httpserver.log] == ["1", "2", "3"]
+    frame = worldbank.parse([item.path for item in landed])
+    assert frame.height == 9 and frame.select(worldbank.KEY).is_unique().all()
+    assert frame.filter((pl.col("country_iso3") == "EUU") & (pl.col("year") == 2020))["value"].to_list() == [None]
+
+
+def test_parse_types_every_column(tmp_path):
+    path = tmp_path / "page.json"
+    rows = [api_row(MANF, "CHN", 2021, 4865830000000.0), api_row(MANF, "EUU", 2020, None, 1)]
+    path.write_text(api_pages(rows, 1000)[0])
+    frame = worldbank.parse([path])
+    assert frame.schema == pl.Schema(worldbank.SCHEMA)
+    assert frame.rows() == [
+        (MANF, NAMES[MANF], "CHN", "China", 2021, 4865830000000.0, "", "", 0),
+        (MANF, NAMES[MANF], "EUU", "European Union", 2020, None, "", "", 1),
+    ]
+
+
+def test_the_api_error_answer_names_the_indicator_and_lands_nothing(httpserver, tmp_path):
+    httpserver.expect_request(API_PATH.format("NV.IND.BOGUS.CD")).respond_with_data(ERROR_ANSWER)
+    expected = r"World Bank WDI.*refused indicator NV\.IND\.BOGUS\.CD: 120 Invalid value"
+    with pytest.raises(landing.DownloadError, match=expected):
+        fetch(httpserver, tmp_path / "wdi", indicators=("NV.IND.BOGUS.CD",))
+    assert_nothing_landed(tmp_path / "wdi")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        ("<!DOCTYPE html><html><body>Service unavailable</body></html>", "text/html", "HTML"),
+        ('[{"page":1,"pages":1,"per_page":1000,"total":9},[{"indicator":', "application/json", "not valid JSON"),
+        ("", "application/json", "body is empty"),
+        ('{"page":1}', "application/json", r"expected the API's \[header, rows\]"),
+    ],
+    ids=["html", "malformed-json", "empty", "wrong-shape"],
+)
+def test_a_bad_body_with_status_200_is_not_landed(httpserver, tmp_path, body, content_type, message):
+    httpserver.expect_request(API_PATH.format(MANF)).respond_with_data(body, content_type=content_type)
+    with pytest.raises(landing.DownloadError, match=f"World Bank WDI.*not valid.*{message}"):
+        fetch(httpserver, tmp_path / "wdi")
+    assert_nothing_landed(tmp_path / "wdi")
+
+
+def test_429_is_retried_after_the_time_asked(httpserver, tmp_path):
+    path = API_PATH.format(MANF)
+    httpserver.expect_ordered_request(path).respond_with_response(
+        Response("Rate limit is exceeded", status=429, headers={"Retry-After": "0"}))
+    httpserver.expect_ordered_request(path).respond_with_data(api_pages(ROWS, 1000)[0])
+    landed = fetch(httpserver, tmp_path / "wdi")
+    assert len(httpserver.log) == 2 and worldbank.parse([landed[0].path]).height == 9
+
+
+def test_a_landed_file_is_reused_without_a_request_unless_refreshed(httpserver, tmp_path):
+    serve_pages(httpserver, MANF, api_pages(ROWS, 5))
+    first = fetch(httpserver, tmp_path / "wdi")
+    assert len(httpserver.log) == 2
+    again = fetch(httpserver, tmp_path / "wdi")
+    assert len(httpserver.log) == 2 and [item.fetched_at for item in again] == [item.fetched_at for item in first]
+    fetch(httpserver, tmp_path / "wdi", refresh=True)
+    assert len(httpserver.log) == 4
+
+
+def test_the_synthetic_sample_never_stands_in_for_a_download(httpserver, tmp_path):
+    worldbank_sample.write_sample(tmp_path / "wdi", 2019, 2021)
+    serve_pages(httpserver, GDP, api_pages([api_row(GDP, "CHN", 2021, 1.8e13)], 1000))
+    landed = fetch(httpserver, tmp_path / "wdi", indicators=(GDP,))
+    assert len(httpserver.log) == 1 and not landed[0].synthetic
+
+
+def test_a_page_other_than_the_one_asked_is_refused(httpserver, tmp_path):
+    bodies = api_pages(ROWS, 5)
+    serve_pages(httpserver, MANF, [bodies[0], bodies[0]])  # a server ignoring ?page=
+    with pytest.raises(landing.DownloadError, match="asked for page 2, the answer is page 1"):
+        fetch(httpserver, tmp_path / "wdi")
+    assert not (tmp_path / "wdi" / "wdi_NV.IND.MANF.CD_2019-2021_p2.json").exists()
+
+
+def test_a_query_without_data_lands_one_empty_page(httpserver, tmp_path):
+    empty = '[{"page":0,"pages":0,"per_page":0,"total":0,"sourceid":null,"lastupdated":null},null]'
+    httpserver.expect_request(API_PATH.format(MANF)).respond_with_data(empty)
+    landed = fetch(httpserver, tmp_path / "wdi")
+    assert len(landed) == 1 and len(httpserver.log) == 1
+    assert worldbank.parse([landed[0].path]).height == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"date": "2021Q1"}, r"record 2, field 'date'"),
+        ({"value": "4.8E+12"}, r"record 2, field 'value'"),
+        ({"countryiso3code": ""}, r"record 2, field 'countryiso3code'"),
+        ({"indicator": "NV.IND.MANF.CD"}, r"record 2, field 'indicator'"),
+        ({"decimal": "0"}, r"record 2, field 'decimal'"),
+    ],
+)
+def test_a_bad_record_names_the_file_record_and_field(tmp_path, change, message):
+    rows = [ROWS[0], {**ROWS[1], **change}]
+    path = tmp_path / "wdi_NV.IND.MANF.CD_2019-2021_p1.json"
+    path.write_text(api_pages(rows, 1000)[0])
+    with pytest.raises(WorldBankFormatError, match=rf"wdi_NV\.IND\.MANF\.CD_2019-2021_p1\.json: {message}"):
+        worldbank.parse([path])
+
+
+def test_conflicting_values_for_one_year_are_refused(tmp_path):
+    first, second = tmp_path / "p1.json", tmp_path / "p2.json"
+    first.write_text(api_pages([ROWS[0]], 1000)[0])
+    second.write_text(api_pages([{**ROWS[0], "value": 1.0}], 1000)[0])
+    with pytest.raises(WorldBankFormatError, match=r"p1\.json, p2\.json: indicator NV.IND.MANF.CD, CHN 2021"):
+        worldbank.parse([first, second])
+
+
+# --- the real recorded data (read only; skipped without the reference folder) ---
+
+def reference_manufacturing() -> dict[tuple[str, int], float | None]:
+    """(iso3, year) -> value from the real WDI bulk CSV (BOM, E notation, empty cells)."""
+    with BULK_CSV.open(encoding="utf-8-sig", newline="") as handle:
+        records = {row["Country Code"]: row for row in csv.DictReader(handle)}
+    return {
+        (iso3, year): float(records[iso3][str(year)]) if records[iso3][str(year)] else None
+        for iso3 in COUNTRY for year in range(1960, 2022)
+    }
+
+
+def reference_gdp() -> dict[tuple[str, int], float]:
+    """(iso3, year) -> GDP in current USD as pulled from the API and re-written as CSV."""
+    iso3 = {"China": "CHN", "USA": "USA"}
+    with GDP_CSV.open(encoding="utf-8", newline="") as handle:
+        return {(iso3[row["country"]], int(row["year"])): float(row["value"])
+                for row in csv.DictReader(handle) if row["indicator"] == "GDP"}
+
+
+def api_rows_from(reference: dict[tuple[str, int], float | None], indicator: str) -> list[dict]:
+    ordered = sorted(reference, key=lambda key: (COUNTRY[key[0]][1], -key[1]))  # the API's order
+    return [api_row(indicator, iso3, year, reference[iso3, year]) for iso3, year in ordered]
+
+
+@pytest.mark.skipif(not WDI_DIR.exists(), reason="reference folder absent")
+@pytest.mark.parametrize(("indicator", "years"), [(MANF, (1960, 2021)), (GDP, (2010, 2024))])
+def test_parse_matches_the_real_recorded_data_value_for_value(httpserver, tmp_path, indicator, years):
+    reference = reference_manufacturing() if indicator == MANF else reference_gdp()
+    serve_pages(httpserver, indicator, api_pages(api_rows_from(reference, indicator), 20))
+    landed = fetch(httpserver, tmp_path / "wdi", indicators=(indicator,), first=years[0], last=years[1])
+    assert len(landed) > 1
+    frame = worldbank.parse([item.path for item in landed])
+    parsed = {(iso3, year): value for iso3, year, value in frame.select("country_iso3", "year", "value").rows()}
+    assert parsed == reference
+    if indicator == MANF:
+        assert parsed["CHN", 2021] == 4.87e12 and parsed["CHN", 1990] is None
+
+
+# --- the synthetic sample ---
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return worldbank_sample.write_sample(tmp_path_factory.mktemp("wdi"), 2000, 2024)
+
+
+def test_the_sample_is_deterministic_and_marked_synthetic(sample, tmp_path):
+    again = worldbank_sample.write_sample(tmp_path, 2000, 2024)
+    assert [item.path.name for item in again] == [item.path.name for item in sample]
+    assert all(a.path.read_bytes() == b.path.read_bytes() for a, b in zip(again, sample, strict=True))
+    assert all(item.synthetic and item.url.startswith("sample://tradedep/worldbank/wdi_") for item in sample)
+    assert landing.landed_file(sample[0].path) is not None
+
+
+def test_the_sample_has_the_names_and_pages_fetch_lands(sample, httpserver, tmp_path):
+    for indicator in worldbank.INDICATORS:
+        pages = sorted((item for item in sample if f"_{indicator}_" in item.path.name), key=lambda i: i.path.name)
+        serve_pages(httpserver, indicator, [item.path.read_text() for item in pages])
+    fetched = fetch(httpserver, tmp_path / "wdi", indicators=tuple(worldbank.INDICATORS), first=2000, last=2024)
+    assert [item.path.name for item in fetched] == [item.path.name for item in sample]
+    assert [item.sha256 for item in fetched] == [item.sha256 for item in sample]
+    assert sum(MANF in item.path.name for item in sample) >= 2  # several pages for one indicator
+
+
+def test_the_sample_parses_with_plausible_magnitudes(sample):
+    frame = worldbank.parse([item.path for item in sample])
+    assert frame.height == len(worldbank.INDICATORS) * 3 * 25
+    assert frame.filter(pl.col("year") == 2024)["value"].null_count() > 0  # unpublished latest values
+    assert frame.filter(pl.col("year") < 2024)["value"].null_count() == 0
+    rows = frame.filter(pl.col("indicator_id") == MANF).select("country_iso3", "year", "value").rows()
+    manufacturing = {(iso3, year): value for iso3, year, value in rows}
+    assert all(3e12 <= manufacturing["CHN", year] <= 5.5e12 for year in range(2016, 2025))
+    assert all(2e12 <= manufacturing[iso3, 2021] <= 3e12 for iso3 in ("USA", "EUU"))
+    shares = frame.filter(pl.col("indicator_id") == "NV.MNF.TECH.ZS.UN")["value"].drop_nulls()
+    assert shares.min() > 20 and shares.max() < 70
+
+
+@pytest.mark.skipif(not BULK_CSV.exists(), reason="reference folder absent")
+def test_the_sample_is_of_the_real_order_of_magnitude(sample):
+    real = reference_manufacturing()
+    frame = worldbank.parse([item.path for item in sample]).filter(pl.col("indicator_id") == MANF)
+    for iso3, year, value in frame.select("country_iso3", "year", "value").rows():
+        if 2010 <= year <= 2021:
+            assert 0.7 < value / real[iso3, year] < 1.4, (iso3, year, value, real[iso3, year])
