@@ -54,9 +54,10 @@ def test_the_mart_covers_every_sector_partner_and_year(built):
     mart = query(built.settings, f"SELECT * FROM {MART}")
     sectors = query(built.settings, "SELECT DISTINCT sector FROM seeds.sector_hs_map WHERE hs_revision = 'HS12'")
     assert sectors.height == 14
-    assert set(mart["partner_group"]) == {"US", "EU27", "World"}
+    groups = set(query(built.settings, "SELECT DISTINCT partner_group FROM seeds.partner_group")["partner_group"])
+    assert {"US", "EU27", "World", "US+EU", "Japan, Korea, Taiwan"} == groups == set(mart["partner_group"])
     assert set(mart["year"]) == set(YEARS)
-    assert mart.height == 14 * 3 * len(YEARS)
+    assert mart.height == 14 * len(groups) * len(YEARS)
     assert mart["is_synthetic"].all() and mart["data_source"].str.starts_with("SYNTHETIC SAMPLE").all()
     assert (mart["imports_from_world_usd"] > 0).all()
 
@@ -135,7 +136,7 @@ def test_definitions_validate_and_the_graph_is_connected(built):
 
 def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built):
     result = tradedep(built.env, "sql", f"SELECT count(*) AS n FROM {MART}")
-    assert result.returncode == 0 and str(14 * 3 * len(YEARS)) in result.stdout
+    assert result.returncode == 0 and str(14 * 5 * len(YEARS)) in result.stdout
     with duckdb.connect(str(built.settings.warehouse_path)):  # a writer holds the lock
         busy = tradedep(built.env, "sql", "SELECT 1")
     assert busy.returncode == 3 and "locked by another process" in busy.stderr
@@ -150,7 +151,7 @@ def test_the_blocking_check_fails_on_bad_mart_data(built, tmp_path):
     env = {**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}
     cli = tradedep(env, "check")
     assert cli.returncode == 1
-    assert "expect_column_values_to_be_between on partner_import_share failed: 14 unexpected" in cli.stdout
+    assert "expect_column_values_to_be_between on partner_import_share failed: 14 unexpected" in cli.stdout, cli.stdout
 
     from dagster_project.definitions import build_definitions
 
@@ -211,3 +212,49 @@ def test_every_source_is_loaded_and_marked_synthetic(built):
     assert rows["is_enabled"].all() and (rows["row_count"] > 0).all() and rows["is_synthetic"].all()
     by_source = query(built.settings, "SELECT DISTINCT source FROM intermediate.int_china_trade_by_source ORDER BY 1")
     assert by_source["source"].to_list() == ["BACI", "UN Comtrade (China-reported)"]
+
+
+def test_the_marts_agree_with_each_other(built):
+    """Sector totals equal the sum of their products; group and partner totals add up."""
+    mismatched = query(built.settings, f"""
+        SELECT s.sector, s.year, s.imports_from_world_usd, sum(p.imports_from_world_usd) AS products_total
+        FROM (SELECT DISTINCT sector, year, imports_from_world_usd FROM {MART}) AS s
+        JOIN intermediate.int_sector_products AS sp ON sp.sector = s.sector
+        JOIN marts.fct_product_dependency AS p ON p.hs6 = sp.hs6 AND p.year = s.year
+        GROUP BY ALL HAVING abs(s.imports_from_world_usd - sum(p.imports_from_world_usd)) > 0.5""")
+    assert mismatched.height == 0, mismatched
+    groups = query(built.settings, f"""
+        SELECT sector, year, max(CASE WHEN partner_group = 'US' THEN imports_from_partner_usd END)
+             + max(CASE WHEN partner_group = 'EU27' THEN imports_from_partner_usd END)
+             - max(CASE WHEN partner_group = 'US+EU' THEN imports_from_partner_usd END) AS difference
+        FROM {MART} GROUP BY ALL""")
+    assert (groups["difference"].abs() < 0.5).all()
+    partners = query(built.settings, """
+        SELECT year, flow_code, hs6, sum(CASE WHEN partner_code <> 0 THEN value_usd END) AS partners,
+               sum(CASE WHEN partner_code = 0 THEN value_usd END) AS world
+        FROM intermediate.int_china_trade_by_source WHERE source = 'BACI' GROUP BY ALL""")
+    assert ((partners["partners"] - partners["world"]).abs() < 0.5).all()  # shares over all partners sum to 1
+
+
+def test_the_trend_shows_the_patterns_the_sample_was_built_with(built):
+    trend = query(built.settings, "SELECT * FROM marts.fct_self_reliance_trend WHERE partner_group = 'US+EU'")
+    direction = dict(zip(trend["sector"], trend["measured_direction"], strict=True))
+    assert direction["Rail"] == direction["Green energy"] == "falling dependency"
+    assert trend.filter(pl.col("sector") == "Rail")["claim_agrees"][0] is True
+    chip_tools = query(built.settings, """
+        SELECT year, bool_or(is_persistent_dependency) AS persistent, bool_or(is_chokepoint) AS chokepoint
+        FROM marts.fct_product_dependency WHERE sectors LIKE '%Chip-making equipment%' AND hs6 LIKE '8486%'
+        GROUP BY year ORDER BY year""")
+    assert chip_tools["chokepoint"].all() and chip_tools["persistent"].tail(len(YEARS) - 1).all()
+
+
+def test_dbt_docs_generate(built, tmp_path):
+    env = {**built.env, "TRADEDEP_WAREHOUSE": str(built.settings.warehouse_path)}
+    result = subprocess.run(
+        [BIN_DIR / "dbt", "docs", "generate", "--static", "--profiles-dir", ".", "--target-path", str(tmp_path)],
+        env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    assert "model.tradedep.fct_product_dependency" in catalog["nodes"]
+    assert (tmp_path / "static_index.html").stat().st_size > 100_000

@@ -22,7 +22,9 @@ def good_frame() -> pd.DataFrame:
                     "sector": sector, "partner_group": group, "year": year, "hs_revision": "HS12",
                     "imports_from_partner_usd": 100.0 * share, "imports_from_world_usd": 100.0,
                     "partner_import_share": share, "exports_to_world_usd": 50.0, "net_import_ratio": 2.0,
-                    "has_no_exports": False, "supplier_hhi": 0.4, "mapped_product_count": 3, "is_synthetic": True,
+                    "has_no_exports": False, "supplier_hhi": 0.4, "mapped_product_count": 3,
+                    "normalised_trade_balance": -1 / 3, "dependent_product_count": 1, "chokepoint_product_count": 0,
+                    "dependent_import_share": 0.25, "chokepoint_import_share": 0.0, "is_synthetic": True,
                     "data_source": "SYNTHETIC SAMPLE",
                 })
     return pd.DataFrame(rows)

@@ -7,7 +7,8 @@ from typing import Any
 FCT_SECTOR_DEPENDENCY_COLUMNS = [
     "sector", "partner_group", "year", "hs_revision", "imports_from_partner_usd", "imports_from_world_usd",
     "partner_import_share", "exports_to_world_usd", "net_import_ratio", "has_no_exports", "supplier_hhi",
-    "mapped_product_count", "is_synthetic", "data_source",
+    "mapped_product_count", "normalised_trade_balance", "dependent_product_count", "chokepoint_product_count",
+    "dependent_import_share", "chokepoint_import_share", "is_synthetic", "data_source",
 ]
 SHARE_TOLERANCE = 1e-9
 
@@ -29,7 +30,7 @@ def fct_sector_dependency(years: tuple[int, ...], sectors: list[str], partner_gr
         e.ExpectColumnValuesToBeBetween(column="year", min_value=years[0], max_value=years[-1]),
         *(
             e.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1 + SHARE_TOLERANCE)
-            for column in ("partner_import_share", "supplier_hhi")
+            for column in ("partner_import_share", "supplier_hhi", "dependent_import_share", "chokepoint_import_share")
         ),
         *(
             e.ExpectColumnValuesToBeBetween(column=column, min_value=0)

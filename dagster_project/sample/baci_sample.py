@@ -67,15 +67,19 @@ class Profile:
     us_eu_decline: float = 1.0  # yearly factor on US and EU weights after 2015 (below 1: falling dependence)
     import_growth: float = 1.04  # yearly growth of China's imports
     world_scale: float = 1.0  # world trade in each product relative to an ordinary product
+    world_exporters: tuple[int, ...] = ()  # who dominates the rest of world trade (else drawn at random)
 
 
 CHIPS = Profile({490: 0.32, 410: 0.2, 392: 0.1, 458: 0.08, 842: 0.12, 528: 0.03, 276: 0.03, 372: 0.02},
                 0.35, 0.12, us_eu_decline=0.92, import_growth=1.06, world_scale=20)
-CHIP_TOOLS = Profile({392: 0.28, 528: 0.26, 842: 0.22, 410: 0.08, 702: 0.05, 276: 0.06},
-                     0.3, 0.04, us_eu_decline=0.97, import_growth=1.1, world_scale=8)
+# A handful of suppliers, the Netherlands first, dominate chip-making tools: a persistent chokepoint.
+CHIP_TOOLS = Profile({528: 0.66, 392: 0.14, 842: 0.1, 410: 0.04, 702: 0.02, 276: 0.04},
+                     0.3, 0.04, us_eu_decline=0.99, import_growth=1.1, world_scale=8, world_exporters=(528, 392, 842))
 AIRCRAFT = Profile({842: 0.46, 251: 0.26, 276: 0.1, 826: 0.08, 124: 0.04}, 0.12, 0.03, world_scale=6)
 PHARMA = Profile({276: 0.2, 842: 0.18, 372: 0.12, 757: 0.12, 251: 0.08, 380: 0.06, 392: 0.05}, 0.1, 0.08)
-CHINA_EXPORTS = Profile({276: 0.3, 392: 0.25, 410: 0.1, 842: 0.08}, 0.02, 0.45, import_growth=0.95, world_scale=4)
+# Rail, NEVs, solar: China exports heavily and buys ever less from the US and the EU.
+CHINA_EXPORTS = Profile({276: 0.3, 392: 0.25, 410: 0.1, 842: 0.08}, 0.02, 0.45, us_eu_decline=0.88,
+                        import_growth=0.95, world_scale=4)
 DEFAULT = Profile({392: 0.14, 410: 0.1, 842: 0.1, 276: 0.1, 490: 0.06, 36: 0.05, 643: 0.05, 76: 0.04}, 0.1, 0.14)
 SECTOR_PROFILES = {
     "Semiconductors and IT": CHIPS,
@@ -120,14 +124,26 @@ def year_flows(code: str, profile: Profile, year: int, first_year: int) -> list[
     flows += _split(CHINA, china_imports, _supplier_weights(profile, year), rng, importer_side=False)
     china_exports = world * profile.china_export_share
     flows += _split(CHINA, china_exports, _random_weights(rng, 12), rng, importer_side=True)
-    exporters = rng.choice(PARTNERS, size=6, replace=False)
-    importers = rng.choice(PARTNERS, size=6, replace=False)
+    exporters = _rest_of_world_exporters(profile, rng)
+    importers = rng.choice([code for code in PARTNERS if code not in exporters], size=6, replace=False)
     rest = world * max(0.05, 1 - profile.china_import_share - profile.china_export_share)
-    weights = rng.dirichlet(np.full(36, 0.6)) * rest
+    concentration = np.full(36, 0.6)
+    if profile.world_exporters:  # rows of the dominant exporters (the first ones) get most of the trade
+        concentration[: 6 * len(profile.world_exporters)] = 6.0
+        concentration[:6] = 30.0
+    weights = rng.dirichlet(concentration) * rest
     for index, (exporter, importer) in enumerate((e, i) for e in exporters for i in importers):
         if exporter != importer:
             flows.append((int(exporter), int(importer), float(weights[index])))
     return flows
+
+
+def _rest_of_world_exporters(profile: Profile, rng: np.random.Generator) -> np.ndarray:
+    if not profile.world_exporters:
+        return rng.choice(PARTNERS, size=6, replace=False)
+    # The dominant exporters first, with the largest Dirichlet weights; two others trade a little.
+    others = rng.choice([code for code in PARTNERS if code not in profile.world_exporters], size=6 - len(profile.world_exporters), replace=False)
+    return np.array([*profile.world_exporters, *others])
 
 
 def _supplier_weights(profile: Profile, year: int) -> dict[int, float]:

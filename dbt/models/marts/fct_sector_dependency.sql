@@ -54,6 +54,20 @@ sector_partner_year as (
     group by sector_products.sector, imports_by_partner.year, imports_by_partner.partner_group
 ),
 
+product_flags as (
+    select
+        sector_products.sector,
+        products.year,
+        sum(case when products.is_dependent then 1 else 0 end) as dependent_product_count,
+        sum(case when products.is_chokepoint then 1 else 0 end) as chokepoint_product_count,
+        sum(case when products.is_dependent then products.imports_from_world_usd else 0 end) as dependent_imports_usd,
+        sum(case when products.is_chokepoint then products.imports_from_world_usd else 0 end) as chokepoint_imports_usd
+    from sector_products
+    inner join {{ ref('fct_product_dependency') }} as products
+        on products.hs6 = sector_products.hs6
+    group by sector_products.sector, products.year
+),
+
 build_source as (
     select is_synthetic, data_source from {{ ref('int_build_source') }}
 )
@@ -85,6 +99,24 @@ select
         end as double precision
     ) as supplier_hhi,
     cast(sector_year.mapped_product_count as integer) as mapped_product_count,
+    cast(
+        case when sector_year.exports_world_usd + sector_year.imports_world_usd > 0
+            then cast(sector_year.exports_world_usd - sector_year.imports_world_usd as double precision)
+                / cast(sector_year.exports_world_usd + sector_year.imports_world_usd as double precision)
+        end as double precision
+    ) as normalised_trade_balance,
+    cast(coalesce(product_flags.dependent_product_count, 0) as integer) as dependent_product_count,
+    cast(coalesce(product_flags.chokepoint_product_count, 0) as integer) as chokepoint_product_count,
+    cast(
+        case when sector_year.imports_world_usd > 0
+            then coalesce(product_flags.dependent_imports_usd, 0) / cast(sector_year.imports_world_usd as double precision)
+        end as double precision
+    ) as dependent_import_share,
+    cast(
+        case when sector_year.imports_world_usd > 0
+            then coalesce(product_flags.chokepoint_imports_usd, 0) / cast(sector_year.imports_world_usd as double precision)
+        end as double precision
+    ) as chokepoint_import_share,
     build_source.is_synthetic,
     cast(build_source.data_source as varchar) as data_source
 from sector_year
@@ -94,3 +126,6 @@ left join sector_partner_year
     on sector_partner_year.sector = sector_year.sector
     and sector_partner_year.year = sector_year.year
     and sector_partner_year.partner_group = partner_groups.partner_group
+left join product_flags
+    on product_flags.sector = sector_year.sector
+    and product_flags.year = sector_year.year
