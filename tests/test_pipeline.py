@@ -77,6 +77,8 @@ def test_mart_numbers_match_an_independent_computation(built):
         expected = {
             "US": imports.filter(pl.col("i") == 842)["usd"].sum(),
             "EU27": imports.filter(pl.col("i").is_in(eu))["usd"].sum(),
+            "US+EU": imports.filter(pl.col("i").is_in([842, *eu]))["usd"].sum(),
+            "Japan, Korea, Taiwan": imports.filter(pl.col("i").is_in([392, 410, 490]))["usd"].sum(),
             "World": world,
         }
         mart = query(built.settings, f"SELECT * FROM {MART} WHERE sector = 'Chip-making equipment' AND year = ?", [year])
