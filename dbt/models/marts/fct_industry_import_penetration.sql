@@ -95,22 +95,14 @@ select
     cast(measured.imports_usd as double precision) as gross_imports_usd,
     cast(measured.exports_usd as double precision) as gross_exports_usd,
     cast(measured.consumption_usd as double precision) as apparent_consumption_usd,
-    cast(
-        case when measured.consumption_usd > 0
-            then cast(measured.imports_usd as double precision) / cast(measured.consumption_usd as double precision)
-        end as double precision
-    ) as import_penetration,
+    {{ ratio('measured.imports_usd', 'measured.consumption_usd') }} as import_penetration,
     case
         when measured.consumption_usd is null then cast(null as boolean)
         when measured.consumption_usd <= 0 then true
         else false
     end as has_nonpositive_denominator,
     cast(measured.partner_imports_usd as double precision) as partner_imports_usd,
-    cast(
-        case when measured.consumption_usd > 0
-            then cast(measured.partner_imports_usd as double precision) / cast(measured.consumption_usd as double precision)
-        end as double precision
-    ) as partner_dependence,
+    {{ ratio('measured.partner_imports_usd', 'measured.consumption_usd') }} as partner_dependence,
     measured.synthetic_flag = 1 as is_synthetic,
     cast(
         case when measured.synthetic_flag = 1

@@ -62,11 +62,7 @@ select
     cast(pairs.china_value_usd as double precision) as china_reported_imports_usd,
     cast(pairs.partner_value_usd as double precision) as partner_reported_exports_usd,
     cast(pairs.china_value_usd - pairs.partner_value_usd as double precision) as gap_usd,
-    cast(
-        case when pairs.partner_value_usd > 0
-            then cast(pairs.china_value_usd as double precision) / cast(pairs.partner_value_usd as double precision)
-        end as double precision
-    ) as gap_ratio,
+    {{ ratio('pairs.china_value_usd', 'pairs.partner_value_usd') }} as gap_ratio,
     cast(pairs.china_hs_revision as varchar) as china_hs_revision,
     cast(pairs.partner_hs_revision as varchar) as partner_hs_revision,
     case

@@ -77,25 +77,12 @@ select
     cast(screened.imports_chokepoint_group_usd as double precision) as imports_from_chokepoint_group_usd,
     {% for column, value in [('us_import_share', 'imports_us_usd'), ('eu27_import_share', 'imports_eu27_usd'),
                               ('chokepoint_group_import_share', 'imports_chokepoint_group_usd')] %}
-    cast(
-        case when screened.imports_world_usd > 0
-            then cast(screened.{{ value }} as double precision) / cast(screened.imports_world_usd as double precision)
-        end as double precision
-    ) as {{ column }},
+    {{ ratio('screened.' ~ value, 'screened.imports_world_usd') }} as {{ column }},
     {% endfor %}
     cast(screened.exports_world_usd as double precision) as exports_to_world_usd,
-    cast(
-        case when screened.exports_world_usd > 0
-            then cast(screened.imports_world_usd as double precision) / cast(screened.exports_world_usd as double precision)
-        end as double precision
-    ) as net_import_ratio,
+    {{ ratio('screened.imports_world_usd', 'screened.exports_world_usd') }} as net_import_ratio,
     screened.exports_world_usd = 0 as has_no_exports,
-    cast(
-        case when screened.exports_world_usd + screened.imports_world_usd > 0
-            then cast(screened.exports_world_usd - screened.imports_world_usd as double precision)
-                / cast(screened.exports_world_usd + screened.imports_world_usd as double precision)
-        end as double precision
-    ) as normalised_trade_balance,
+    {{ ratio('screened.exports_world_usd - screened.imports_world_usd', 'screened.exports_world_usd + screened.imports_world_usd') }} as normalised_trade_balance,
     cast(screened.supplier_hhi as double precision) as supplier_hhi,
     cast(screened.world_export_hhi as double precision) as world_export_hhi,
     cast(screened.supplier_count as integer) as supplier_count,

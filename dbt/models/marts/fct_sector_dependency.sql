@@ -79,44 +79,17 @@ select
     cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
     cast(coalesce(sector_partner_year.imports_partner_usd, 0) as double precision) as imports_from_partner_usd,
     cast(sector_year.imports_world_usd as double precision) as imports_from_world_usd,
-    cast(
-        case when sector_year.imports_world_usd > 0
-            then cast(coalesce(sector_partner_year.imports_partner_usd, 0) as double precision)
-                / cast(sector_year.imports_world_usd as double precision)
-        end as double precision
-    ) as partner_import_share,
+    {{ ratio('coalesce(sector_partner_year.imports_partner_usd, 0)', 'sector_year.imports_world_usd') }} as partner_import_share,
     cast(sector_year.exports_world_usd as double precision) as exports_to_world_usd,
-    cast(
-        case when sector_year.exports_world_usd > 0
-            then cast(sector_year.imports_world_usd as double precision)
-                / cast(sector_year.exports_world_usd as double precision)
-        end as double precision
-    ) as net_import_ratio,
+    {{ ratio('sector_year.imports_world_usd', 'sector_year.exports_world_usd') }} as net_import_ratio,
     sector_year.exports_world_usd = 0 as has_no_exports,
-    cast(
-        case when sector_year.hhi_weight > 0
-            then cast(sector_year.weighted_hhi_sum as double precision) / cast(sector_year.hhi_weight as double precision)
-        end as double precision
-    ) as supplier_hhi,
+    {{ ratio('sector_year.weighted_hhi_sum', 'sector_year.hhi_weight') }} as supplier_hhi,
     cast(sector_year.mapped_product_count as integer) as mapped_product_count,
-    cast(
-        case when sector_year.exports_world_usd + sector_year.imports_world_usd > 0
-            then cast(sector_year.exports_world_usd - sector_year.imports_world_usd as double precision)
-                / cast(sector_year.exports_world_usd + sector_year.imports_world_usd as double precision)
-        end as double precision
-    ) as normalised_trade_balance,
+    {{ ratio('sector_year.exports_world_usd - sector_year.imports_world_usd', 'sector_year.exports_world_usd + sector_year.imports_world_usd') }} as normalised_trade_balance,
     cast(coalesce(product_flags.dependent_product_count, 0) as integer) as dependent_product_count,
     cast(coalesce(product_flags.chokepoint_product_count, 0) as integer) as chokepoint_product_count,
-    cast(
-        case when sector_year.imports_world_usd > 0
-            then coalesce(product_flags.dependent_imports_usd, 0) / cast(sector_year.imports_world_usd as double precision)
-        end as double precision
-    ) as dependent_import_share,
-    cast(
-        case when sector_year.imports_world_usd > 0
-            then coalesce(product_flags.chokepoint_imports_usd, 0) / cast(sector_year.imports_world_usd as double precision)
-        end as double precision
-    ) as chokepoint_import_share,
+    {{ ratio('coalesce(product_flags.dependent_imports_usd, 0)', 'sector_year.imports_world_usd') }} as dependent_import_share,
+    {{ ratio('coalesce(product_flags.chokepoint_imports_usd, 0)', 'sector_year.imports_world_usd') }} as chokepoint_import_share,
     build_source.is_synthetic,
     cast(build_source.data_source as varchar) as data_source
 from sector_year
