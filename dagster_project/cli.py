@@ -81,7 +81,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
             print(problem, file=sys.stderr)
             return EXIT_USAGE
     os.environ.update(settings.process_env())
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home(settings)
     prepare_dbt_manifest(settings)
     from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
 
@@ -113,6 +113,14 @@ def _unreachable_source(settings: Settings) -> str | None:
     return None
 
 
+def prepare_dagster_home(settings: Settings) -> None:
+    """Dagster's instance folder, with telemetry off: a build sends nothing anywhere."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
 def prepare_dbt_manifest(settings: Settings) -> None:
     """Parse the dbt project into target/manifest.json when a model, seed or macro changed since."""
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -128,7 +136,7 @@ def prepare_dbt_manifest(settings: Settings) -> None:
 
 
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home(settings)
     prepare_dbt_manifest(settings)
     command = [BIN_DIR / "dagster", "dev", "-m", "dagster_project.definitions",
                "--host", args.host, "--port", str(args.port)]
