@@ -168,19 +168,29 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster_project.quality import raw_suites
     from dagster_project.quality.checks import validate_sector_dependency
     from dagster_project.warehouse import WarehouseBusyError
 
-    try:
-        outcome = validate_sector_dependency(settings)
-    except WarehouseBusyError as error:
-        print(f"tradedep check: {error}", file=sys.stderr)
-        return EXIT_BUSY
-    except Exception as error:  # a suite that cannot run is a failure
-        print(f"tradedep check: FAILED: the suite could not run: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
-    return EXIT_OK if outcome.success else EXIT_FAILED
+    suites = [
+        (suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in raw_suites.enabled_suites(settings)
+    ]
+    suites.append(("fct_sector_dependency", lambda: validate_sector_dependency(settings)))
+    failed = 0
+    for name, validate in suites:
+        try:
+            outcome = validate()
+        except WarehouseBusyError as error:
+            print(f"tradedep check: {error}", file=sys.stderr)
+            return EXIT_BUSY
+        except Exception as error:  # a suite that cannot run is a failure
+            print(f"FAILED {name}: the suite could not run: {type(error).__name__}: {error}")
+            failed += 1
+            continue
+        print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
+        failed += not outcome.success
+    print(f"{len(suites) - failed} of {len(suites)} suites passed")
+    return EXIT_OK if failed == 0 else EXIT_FAILED
 
 
 if __name__ == "__main__":

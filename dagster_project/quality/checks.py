@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.quality import suites
+from dagster_project.quality import raw_suites, suites
 from dagster_project.quality.gx_runner import SuiteOutcome, run_suite
 from dagster_project.settings import Settings
 from dagster_project.warehouse import connect
@@ -48,6 +48,33 @@ def validate_sector_dependency(settings: Settings) -> SuiteOutcome:
     return run_suite("fct_sector_dependency", frame, expectations)
 
 
+def raw_check(settings: Settings, suite: raw_suites.RawSuite) -> dg.AssetChecksDefinition:
+    """A raw table's suite as a blocking check: dbt and the marts wait for it."""
+
+    @dg.asset_check(
+        asset=dg.AssetKey(suite.table.split(".")),
+        name=f"gx_{suite.name}",
+        blocking=True,
+        description=f"Great Expectations suite {suite.name} on {suite.table}.",
+    )
+    def gx_raw_check() -> dg.AssetCheckResult:
+        return guarded(suite.name, lambda: raw_suites.validate(settings, suite))
+
+    return gx_raw_check
+
+
+def guarded(name: str, validate) -> dg.AssetCheckResult:
+    """Run a suite; one that cannot run (missing table, GX error) fails, it never passes."""
+    try:
+        return check_result(validate())
+    except Exception as error:
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=f"{name} suite could not run: {type(error).__name__}: {error}",
+        )
+
+
 def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
     mart_key = get_asset_key_for_model([dbt_assets_def], "fct_sector_dependency")
 
@@ -61,14 +88,6 @@ def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition
         ),
     )
     def gx_fct_sector_dependency() -> dg.AssetCheckResult:
-        try:
-            outcome = validate_sector_dependency(settings)
-        except Exception as error:  # a suite that cannot run fails; it never passes
-            return dg.AssetCheckResult(
-                passed=False,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=f"fct_sector_dependency suite could not run: {type(error).__name__}: {error}",
-            )
-        return check_result(outcome)
+        return guarded("fct_sector_dependency", lambda: validate_sector_dependency(settings))
 
-    return [gx_fct_sector_dependency]
+    return [gx_fct_sector_dependency, *(raw_check(settings, suite) for suite in raw_suites.enabled_suites(settings))]

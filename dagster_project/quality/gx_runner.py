@@ -7,6 +7,7 @@ inside GX, a missing column) counts as failed, never as passed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,20 +56,45 @@ class SuiteOutcome:
 
 def run_suite(suite_name: str, frame: pd.DataFrame, expectations: list[Any]) -> SuiteOutcome:
     """Validate frame against the expectations; errors become failed outcomes."""
+    return run_suite_in_batches(suite_name, [frame], expectations)
+
+
+def run_suite_in_batches(suite_name: str, frames: Iterable[pd.DataFrame], expectations: list[Any]) -> SuiteOutcome:
+    """Validate each frame (e.g. one year of a large table) and merge: an expectation passes only if it
+    passes in every batch; unexpected counts add up; samples come from the first failing batch."""
     import great_expectations as gx  # imported here: GX takes seconds to import
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    batch = (
+    definition = (
         context.data_sources.add_pandas(f"{suite_name}_source")
         .add_dataframe_asset(suite_name)
         .add_batch_definition_whole_dataframe("whole_table")
-        .get_batch(batch_parameters={"dataframe": frame})
     )
     suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
-    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS})
-    return SuiteOutcome(suite=suite_name, row_count=len(frame), outcomes=[_outcome(item) for item in result.results])
+    merged: list[ExpectationOutcome] | None = None
+    rows = 0
+    for frame in frames:
+        result = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
+        )
+        outcomes = [_outcome(item) for item in result.results]
+        merged = outcomes if merged is None else [_merge(a, b) for a, b in zip(merged, outcomes, strict=True)]
+        rows += len(frame)
+    return SuiteOutcome(suite=suite_name, row_count=rows, outcomes=merged or [])
+
+
+def _merge(first: ExpectationOutcome, second: ExpectationOutcome) -> ExpectationOutcome:
+    counts = [count for count in (first.unexpected_count, second.unexpected_count) if count is not None]
+    return ExpectationOutcome(
+        expectation=first.expectation,
+        column=first.column,
+        success=first.success and second.success,
+        unexpected_count=sum(counts) if counts else None,
+        sample=first.sample if not first.success else second.sample,
+        error=first.error or second.error,
+    )
 
 
 def _outcome(item: Any) -> ExpectationOutcome:

@@ -1,0 +1,176 @@
+"""Expectation suites for the raw tables: what each source's rows must satisfy before dbt reads them.
+
+Each suite names its table, the rows it validates (SQL run read-only; large tables in batches, e.g. one
+BACI year at a time, so memory stays bounded at real scale) and its expectations, which may use reference
+values read from the warehouse (country and product codes, the configured years).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from dagster_project.quality.gx_runner import SuiteOutcome, run_suite_in_batches
+from dagster_project.settings import Settings
+from dagster_project.warehouse import connect
+
+# Rows a BACI year may hold: the sample has ~60 thousand, a real year ~10 million.
+BACI_ROWS_PER_YEAR = (1_000, 20_000_000)
+# Years are validated together up to this many rows (GX has a fixed cost per batch), else one at a time.
+BATCH_ROWS = 5_000_000
+
+
+@dataclass(frozen=True)
+class RawSuite:
+    name: str
+    table: str  # also the Dagster asset key, schema/name
+    source: str  # the TRADEDEP_SOURCES key; a switched-off source's suite does not run
+    batches: Callable[[Settings, duckdb.DuckDBPyConnection], list[tuple[str, list[Any]]]]  # (SQL, parameters)
+    expectations: Callable[[Settings, duckdb.DuckDBPyConnection], list[Any]]
+
+
+def _gx():
+    import great_expectations as gx  # imported on use: GX takes seconds to import
+
+    return gx.expectations
+
+
+def _baci_trade_batches(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[Any]]]:
+    """Consecutive years grouped while they hold at most BATCH_ROWS rows, so memory stays bounded."""
+    counts = dict(con.execute(
+        "SELECT t, count(*) FROM raw.baci_trade WHERE hs_revision = ? GROUP BY t", [settings.hs_revision]).fetchall())
+    groups: list[list[int]] = [[]]
+    for year in settings.years:
+        if groups[-1] and sum(counts.get(y, 0) for y in groups[-1]) + counts.get(year, 0) > BATCH_ROWS:
+            groups.append([])
+        groups[-1].append(year)
+    sql = "SELECT t, i, j, k, v, q FROM raw.baci_trade WHERE hs_revision = ? AND t BETWEEN ? AND ?"
+    return [(sql, [settings.hs_revision, group[0], group[-1]]) for group in groups]
+
+
+def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    countries = [row[0] for row in con.execute("SELECT country_code FROM raw.baci_countries").fetchall()]
+    products = [row[0] for row in con.execute(
+        "SELECT code FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision]).fetchall()]
+    return [
+        e.ExpectTableColumnsToMatchOrderedList(column_list=["t", "i", "j", "k", "v", "q"]),
+        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("t", "i", "j", "k", "v")),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["t", "i", "j", "k"]),
+        e.ExpectColumnValuesToBeBetween(column="t", min_value=settings.years[0], max_value=settings.years[-1]),
+        e.ExpectColumnValuesToBeBetween(column="v", min_value=0, strict_min=True),  # BACI holds positive flows only
+        e.ExpectColumnValuesToBeBetween(column="q", min_value=0),
+        e.ExpectColumnValuesToMatchRegex(column="k", regex=r"^\d{6}$"),
+        e.ExpectColumnValuesToBeInSet(column="i", value_set=countries),
+        e.ExpectColumnValuesToBeInSet(column="j", value_set=countries),
+        e.ExpectColumnValuesToBeInSet(column="k", value_set=products),
+    ]
+
+
+def _baci_trade_years(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(settings.years)),
+        e.ExpectColumnValuesToBeBetween(column="row_count", min_value=BACI_ROWS_PER_YEAR[0], max_value=BACI_ROWS_PER_YEAR[1]),
+    ]
+
+
+def _baci_countries(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="country_code"),
+        e.ExpectColumnValuesToBeUnique(column="country_code"),
+        e.ExpectColumnValuesToNotBeNull(column="country_name"),
+        e.ExpectColumnValuesToMatchRegex(column="country_iso3", regex=r"^[A-Z0-9]{3}$"),
+        # Names are decoded: no leftover of BACI's double-encoded UTF-8 ('Ã´' for 'ô').
+        e.ExpectColumnValuesToNotMatchRegex(column="country_name", regex="Ã"),
+        e.ExpectTableRowCountToBeBetween(min_value=20, max_value=400),
+    ]
+
+
+def _baci_products(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    return [
+        e.ExpectColumnValuesToNotBeNull(column="code"),
+        e.ExpectColumnValuesToBeUnique(column="code"),
+        e.ExpectColumnValuesToMatchRegex(column="code", regex=r"^\d{6}$"),
+        e.ExpectTableRowCountToBeBetween(min_value=4_000, max_value=7_000),  # every HS revision has ~5,000-5,600
+    ]
+
+
+def _comtrade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    return [
+        *(e.ExpectColumnValuesToNotBeNull(column=column)
+          for column in ("ref_year", "reporter_code", "partner_code", "flow_code", "cmd_code")),
+        e.ExpectCompoundColumnsToBeUnique(
+            column_list=["ref_year", "reporter_code", "partner_code", "partner2_code", "flow_code", "cmd_code",
+                         "mot_code", "customs_code"]),
+        e.ExpectColumnValuesToBeBetween(column="ref_year", min_value=2000, max_value=max(settings.comtrade_years)),
+        e.ExpectColumnValuesToBeInSet(column="flow_code", value_set=["M", "X", "RM", "RX"]),
+        *(e.ExpectColumnValuesToBeBetween(column=column, min_value=0)
+          for column in ("cif_value", "fob_value", "primary_value")),
+    ]
+
+
+def _oecd_tiva(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    return [
+        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("measure", "ref_area", "activity", "year")),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["measure", "ref_area", "activity", "counterpart_area", "year"]),
+        e.ExpectColumnValuesToBeInSet(column="measure", value_set=["PROD", "IMGR", "EXGR"]),
+        e.ExpectColumnValuesToBeBetween(column="year", min_value=1995, max_value=2030),
+        e.ExpectColumnValuesToBeBetween(column="value_usd", min_value=0),
+    ]
+
+
+def _worldbank(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = _gx()
+    first, last = settings.worldbank_years
+    return [
+        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("indicator_id", "country_iso3", "year")),
+        e.ExpectCompoundColumnsToBeUnique(column_list=["indicator_id", "country_iso3", "year"]),
+        e.ExpectColumnValuesToBeInSet(column="country_iso3", value_set=["CHN", "USA", "EUU"]),
+        e.ExpectColumnValuesToBeBetween(column="year", min_value=first, max_value=last),
+        e.ExpectColumnValuesToBeBetween(column="value", min_value=0),
+    ]
+
+
+def _whole(table: str) -> Callable[[Settings, duckdb.DuckDBPyConnection], list[tuple[str, list[Any]]]]:
+    return lambda settings, con: [(f"SELECT * FROM {table}", [])]
+
+
+RAW_SUITES = [
+    RawSuite("raw_baci_trade", "raw.baci_trade", "baci", _baci_trade_batches, _baci_trade),
+    RawSuite(
+        "raw_baci_trade_years", "raw.baci_trade", "baci",
+        lambda settings, con: [("SELECT t AS year, count(*) AS row_count FROM raw.baci_trade WHERE hs_revision = ? "
+                                "GROUP BY t", [settings.hs_revision])],
+        _baci_trade_years,
+    ),
+    RawSuite("raw_baci_countries", "raw.baci_countries", "baci", _whole("raw.baci_countries"), _baci_countries),
+    RawSuite(
+        "raw_baci_products", "raw.baci_products", "baci",
+        lambda settings, con: [("SELECT * FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision])],
+        _baci_products,
+    ),
+    RawSuite("raw_comtrade_flows", "raw.comtrade_flows", "comtrade", _whole("raw.comtrade_flows"), _comtrade),
+    RawSuite("raw_oecd_tiva", "raw.oecd_tiva", "oecd_tiva", _whole("raw.oecd_tiva"), _oecd_tiva),
+    RawSuite("raw_worldbank_indicators", "raw.worldbank_indicators", "worldbank",
+             _whole("raw.worldbank_indicators"), _worldbank),
+]
+
+
+def validate(settings: Settings, suite: RawSuite) -> SuiteOutcome:
+    """Run one raw suite against the warehouse (read-only), batch by batch."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        expectations = suite.expectations(settings, con)
+        frames = (con.execute(sql, params).df() for sql, params in suite.batches(settings, con))
+        return run_suite_in_batches(suite.name, frames, expectations)
+
+
+def enabled_suites(settings: Settings) -> list[RawSuite]:
+    return [suite for suite in RAW_SUITES if suite.source in settings.sources]

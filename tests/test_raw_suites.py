@@ -1,0 +1,128 @@
+"""Each raw table's suite passes on good rows and names every expectation that bad rows break."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project import raw_tables
+from dagster_project.hs_codes import hs6_codes
+from dagster_project.quality import raw_suites
+from dagster_project.quality.gx_runner import run_suite_in_batches
+from dagster_project.settings import load_settings
+from dagster_project.warehouse import connect
+
+YEARS = (2019, 2020)
+COUNTRIES = [(156, "China", "CN", "CHN"), (842, "USA", "US", "USA"), (276, "Germany", "DE", "DEU"),
+             (384, "Côte d'Ivoire", "CI", "CIV"), *((code, f"Country {code}", "", f"C{code:02d}") for code in range(1, 30))]
+SUITES = {suite.name: suite for suite in raw_suites.RAW_SUITES}
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("suites")
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(folder), "TRADEDEP_YEARS": "2019-2020",
+                              "TRADEDEP_COMTRADE_YEARS": "2023-2024"})
+    products = hs6_codes("HS12")
+    trade = pd.DataFrame(
+        [(year, COUNTRIES[n % 30][0], COUNTRIES[(n + 1) % 30][0], products[n], 1.5 + n, None if n % 50 else 2.0)
+         for year in YEARS for n in range(1200)],
+        columns=["t", "i", "j", "k", "v", "q"],
+    )
+    with connect(settings.warehouse_path) as con:
+        raw_tables.create_all(con)
+        con.executemany("INSERT INTO raw.baci_countries VALUES (?, ?, ?, ?, 'V202501')", COUNTRIES)
+        con.executemany("INSERT INTO raw.baci_products VALUES (?, 'a product', 'HS12', 'V202501')", [[c] for c in products])
+        con.register("trade", trade)
+        con.execute("INSERT INTO raw.baci_trade SELECT t, i, j, k, v, q, 'HS12', 'V202501', false FROM trade")
+        con.execute("""INSERT INTO raw.comtrade_flows VALUES
+            (2023, 156, 'M', 842, 0, 'H6', '854231', 0, 'C00', 105.0, 100.0, 105.0, 1.0, 1.0, true, false, false),
+            (2024, 842, 'X', 156, 0, 'H6', '854231', 0, 'C00', null, 99.0, 99.0, 1.0, 1.0, true, false, false)""")
+        con.execute("""INSERT INTO raw.oecd_tiva VALUES
+            ('PROD', 'CHN', 'C26', 'W', 'USD', 2015, 1.2e12, false),
+            ('IMGR', 'CHN', 'C26', 'W', 'USD', 2015, 4.0e11, false)""")
+        con.execute("""INSERT INTO raw.worldbank_indicators VALUES
+            ('NV.IND.MANF.CD', 'Manufacturing', 'CHN', 'China', 2020, 3.8e12, '', '', 0, false),
+            ('NV.IND.MANF.CD', 'Manufacturing', 'USA', 'United States', 2020, null, '', '', 0, false)""")
+    return settings
+
+
+def frames_and_expectations(settings, name):
+    suite = SUITES[name]
+    with connect(settings.warehouse_path, read_only=True) as con:
+        expectations = suite.expectations(settings, con)
+        frames = [con.execute(sql, params).df() for sql, params in suite.batches(settings, con)]
+    return frames, expectations
+
+
+@pytest.mark.parametrize("name", list(SUITES))
+def test_good_rows_pass_every_suite(settings, name):
+    outcome = raw_suites.validate(settings, SUITES[name])
+    assert outcome.success, outcome.summary()
+    assert outcome.row_count > 0
+
+
+def set_value(column, value, row=0):
+    def change(frame):
+        frame = frame.copy()
+        frame[column] = frame[column].astype(object)
+        frame.loc[row, column] = value
+        return frame
+    return change
+
+
+def duplicate_first_row(frame):
+    return pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+
+
+BREAKAGES = [
+    ("raw_baci_trade", set_value("v", -3.0), "expect_column_values_to_be_between", "v"),
+    ("raw_baci_trade", set_value("v", 0.0), "expect_column_values_to_be_between", "v"),
+    ("raw_baci_trade", set_value("q", -1.0), "expect_column_values_to_be_between", "q"),
+    ("raw_baci_trade", set_value("t", 2031), "expect_column_values_to_be_between", "t"),
+    ("raw_baci_trade", set_value("k", "85423"), "expect_column_values_to_match_regex", "k"),
+    ("raw_baci_trade", set_value("k", "000000"), "expect_column_values_to_be_in_set", "k"),
+    ("raw_baci_trade", set_value("i", 999), "expect_column_values_to_be_in_set", "i"),
+    ("raw_baci_trade", set_value("j", 998), "expect_column_values_to_be_in_set", "j"),
+    ("raw_baci_trade", set_value("k", None), "expect_column_values_to_not_be_null", "k"),
+    ("raw_baci_trade", set_value("i", None), "expect_column_values_to_not_be_null", "i"),
+    ("raw_baci_trade", duplicate_first_row, "expect_compound_columns_to_be_unique", "t,i,j,k"),
+    ("raw_baci_trade", lambda f: f.drop(columns=["q"]), "expect_table_columns_to_match_ordered_list", "t,i,j,k,v,q"),
+    ("raw_baci_trade_years", lambda f: f.iloc[:1], "expect_column_distinct_values_to_equal_set", "year"),
+    ("raw_baci_trade_years", set_value("row_count", 3), "expect_column_values_to_be_between", "row_count"),
+    ("raw_baci_countries", set_value("country_name", "CÃ´te d'Ivoire"), "expect_column_values_to_not_match_regex", "country_name"),
+    ("raw_baci_countries", duplicate_first_row, "expect_column_values_to_be_unique", "country_code"),
+    ("raw_baci_countries", set_value("country_iso3", "ch"), "expect_column_values_to_match_regex", "country_iso3"),
+    ("raw_baci_countries", lambda f: f.iloc[:5], "expect_table_row_count_to_be_between", None),
+    ("raw_baci_products", set_value("code", "1234"), "expect_column_values_to_match_regex", "code"),
+    ("raw_baci_products", duplicate_first_row, "expect_column_values_to_be_unique", "code"),
+    ("raw_comtrade_flows", set_value("primary_value", -1.0), "expect_column_values_to_be_between", "primary_value"),
+    ("raw_comtrade_flows", set_value("flow_code", "Q"), "expect_column_values_to_be_in_set", "flow_code"),
+    ("raw_comtrade_flows", duplicate_first_row, "expect_compound_columns_to_be_unique",
+     "ref_year,reporter_code,partner_code,partner2_code,flow_code,cmd_code,mot_code,customs_code"),
+    ("raw_oecd_tiva", set_value("measure", "VALU"), "expect_column_values_to_be_in_set", "measure"),
+    ("raw_oecd_tiva", set_value("value_usd", -5.0), "expect_column_values_to_be_between", "value_usd"),
+    ("raw_worldbank_indicators", set_value("country_iso3", "FRA"), "expect_column_values_to_be_in_set", "country_iso3"),
+    ("raw_worldbank_indicators", set_value("year", 1990), "expect_column_values_to_be_between", "year"),
+]
+
+
+@pytest.mark.parametrize(("name", "breakage", "expectation", "column"), BREAKAGES)
+def test_each_broken_invariant_fails_with_its_expectation_named(settings, name, breakage, expectation, column):
+    frames, expectations = frames_and_expectations(settings, name)
+    outcome = run_suite_in_batches(name, [breakage(frames[0]), *frames[1:]], expectations)
+    assert not outcome.success
+    assert (expectation, column) in {(f.expectation, f.column) for f in outcome.failures}, outcome.summary()
+
+
+def test_a_missing_table_fails_the_suite(settings, tmp_path):
+    empty = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_YEARS": "2019-2020"})
+    duckdb.connect(str(empty.warehouse_path)).close()
+    with pytest.raises(duckdb.CatalogException):
+        raw_suites.validate(empty, SUITES["raw_baci_trade"])
+
+
+def test_years_are_batched_within_the_row_budget(settings, monkeypatch):
+    with connect(settings.warehouse_path, read_only=True) as con:
+        assert len(SUITES["raw_baci_trade"].batches(settings, con)) == 1  # 2,400 rows: one batch
+        monkeypatch.setattr(raw_suites, "BATCH_ROWS", 1_500)
+        assert [params[1:] for _, params in SUITES["raw_baci_trade"].batches(settings, con)] == [[2019, 2019], [2020, 2020]]
