@@ -168,7 +168,7 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from dagster_project.quality import raw_suites
+    from dagster_project.quality import mart_suites, raw_suites
     from dagster_project.quality.checks import validate_sector_dependency
     from dagster_project.warehouse import WarehouseBusyError
 
@@ -176,6 +176,11 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         (suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in raw_suites.enabled_suites(settings)
     ]
     suites.append(("fct_sector_dependency", lambda: validate_sector_dependency(settings)))
+    suites += [
+        (suite.name, lambda suite=suite: raw_suites.validate(settings, suite))
+        for suite in mart_suites.MART_SUITES
+        if suite.source in settings.sources
+    ]
     failed = 0
     for name, validate in suites:
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import polars as pl
 import pytest
 
@@ -156,7 +157,7 @@ def test_the_blocking_check_fails_on_bad_mart_data(built, tmp_path):
         con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
     env = {**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}
     cli = tradedep(env, "check")
-    assert cli.returncode == 1 and "PASSED raw_baci_trade:" in cli.stdout and "7 of 8 suites passed" in cli.stdout
+    assert cli.returncode == 1 and "PASSED raw_baci_trade:" in cli.stdout and "16 of 17 suites passed" in cli.stdout
     assert "expect_column_values_to_be_between on partner_import_share failed: 14 unexpected" in cli.stdout, cli.stdout
 
     from dagster_project.definitions import build_definitions
@@ -264,3 +265,51 @@ def test_dbt_docs_generate(built, tmp_path):
     catalog = json.loads((tmp_path / "catalog.json").read_text())
     assert "model.tradedep.fct_product_dependency" in catalog["nodes"]
     assert (tmp_path / "static_index.html").stat().st_size > 100_000
+
+
+def _set(column, value):
+    def change(frame):
+        frame = frame.copy()
+        frame[column] = frame[column].astype(object)
+        frame.loc[0, column] = value
+        return frame
+    return change
+
+
+def _duplicate(frame):
+    return pd.concat([frame, frame.iloc[[0]]], ignore_index=True)
+
+
+MART_BREAKAGES = [
+    ("fct_product_dependency", _duplicate, "expect_compound_columns_to_be_unique", "hs6,year"),
+    ("fct_product_dependency", _set("us_import_share", 1.2), "expect_column_values_to_be_between", "us_import_share"),
+    ("fct_product_dependency", _set("world_export_hhi", -0.1), "expect_column_values_to_be_between", "world_export_hhi"),
+    ("fct_product_dependency", _set("imports_from_world_usd", -1.0), "expect_column_values_to_be_between", "imports_from_world_usd"),
+    ("fct_product_dependency", _set("normalised_trade_balance", 1.5), "expect_column_values_to_be_between", "normalised_trade_balance"),
+    ("fct_product_dependency", _set("year", 2031), "expect_column_distinct_values_to_equal_set", "year"),
+    ("fct_product_dependency", _set("hs6", "8486"), "expect_column_values_to_match_regex", "hs6"),
+    ("fct_product_dependency", _set("is_dependent", None), "expect_column_values_to_not_be_null", "is_dependent"),
+    ("fct_self_reliance_trend", _set("measured_direction", "better"), "expect_column_values_to_be_in_set", "measured_direction"),
+    ("fct_self_reliance_trend", lambda f: f.iloc[1:], "expect_table_row_count_to_equal", None),
+    ("fct_self_reliance_trend", _set("partner_import_share_latest", 2.0), "expect_column_values_to_be_between", "partner_import_share_latest"),
+    ("fct_mirror_gaps", _set("reported_by", "nobody"), "expect_column_values_to_be_in_set", "reported_by"),
+    ("fct_mirror_gaps", _duplicate, "expect_compound_columns_to_be_unique", "hs6,partner_code,year"),
+    ("fct_industry_import_penetration", _set("import_penetration", -0.5), "expect_column_values_to_be_between", "import_penetration"),
+    ("dim_country", _duplicate, "expect_column_values_to_be_unique", "country_code"),
+    ("dim_product", _set("hs6", None), "expect_column_values_to_not_be_null", "hs6"),
+    ("dim_data_source", lambda f: f.iloc[1:], "expect_column_distinct_values_to_equal_set", "source"),
+]
+
+
+@pytest.mark.parametrize(("name", "breakage", "expectation", "column"), MART_BREAKAGES)
+def test_each_mart_suite_names_the_invariant_bad_data_breaks(built, name, breakage, expectation, column):
+    from dagster_project.quality.gx_runner import run_suite_in_batches
+    from dagster_project.quality.mart_suites import MART_SUITES
+
+    suite = next(suite for suite in MART_SUITES if suite.name == name)
+    with duckdb.connect(str(built.settings.warehouse_path), read_only=True) as con:
+        expectations = suite.expectations(built.settings, con)
+        frame = con.execute(f"SELECT * FROM {suite.table}").df()
+    assert run_suite_in_batches(name, [frame], expectations).success  # the built mart passes
+    outcome = run_suite_in_batches(name, [breakage(frame)], expectations)
+    assert (expectation, column) in {(f.expectation, f.column) for f in outcome.failures}, outcome.summary()

@@ -4,7 +4,7 @@
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.quality import raw_suites, suites
+from dagster_project.quality import mart_suites, raw_suites, suites
 from dagster_project.quality.gx_runner import SuiteOutcome, run_suite
 from dagster_project.settings import Settings
 from dagster_project.warehouse import connect
@@ -48,11 +48,11 @@ def validate_sector_dependency(settings: Settings) -> SuiteOutcome:
     return run_suite("fct_sector_dependency", frame, expectations)
 
 
-def raw_check(settings: Settings, suite: raw_suites.RawSuite) -> dg.AssetChecksDefinition:
-    """A raw table's suite as a blocking check: dbt and the marts wait for it."""
+def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    """A table's suite as a blocking check: what depends on the table waits for it."""
 
     @dg.asset_check(
-        asset=dg.AssetKey(suite.table.split(".")),
+        asset=asset_key,
         name=f"gx_{suite.name}",
         blocking=True,
         description=f"Great Expectations suite {suite.name} on {suite.table}.",
@@ -90,4 +90,13 @@ def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition
     def gx_fct_sector_dependency() -> dg.AssetCheckResult:
         return guarded("fct_sector_dependency", lambda: validate_sector_dependency(settings))
 
-    return [gx_fct_sector_dependency, *(raw_check(settings, suite) for suite in raw_suites.enabled_suites(settings))]
+    raw_checks = [
+        table_check(settings, suite, dg.AssetKey(suite.table.split("."))) for suite in raw_suites.enabled_suites(settings)
+    ]
+    # Mart keys come from dagster-dbt itself: a check on a guessed key would silently never run.
+    mart_checks = [
+        table_check(settings, suite, get_asset_key_for_model([dbt_assets_def], suite.table.split(".")[1]))
+        for suite in mart_suites.MART_SUITES
+        if suite.source in settings.sources
+    ]
+    return [gx_fct_sector_dependency, *raw_checks, *mart_checks]

@@ -24,7 +24,9 @@ BATCH_ROWS = 5_000_000
 
 
 @dataclass(frozen=True)
-class RawSuite:
+class TableSuite:
+    """A table's suite: which rows to validate, in which batches, against which expectations."""
+
     name: str
     table: str  # also the Dagster asset key, schema/name
     source: str  # the TRADEDEP_SOURCES key; a switched-off source's suite does not run
@@ -144,27 +146,27 @@ def _whole(table: str) -> Callable[[Settings, duckdb.DuckDBPyConnection], list[t
 
 
 RAW_SUITES = [
-    RawSuite("raw_baci_trade", "raw.baci_trade", "baci", _baci_trade_batches, _baci_trade),
-    RawSuite(
+    TableSuite("raw_baci_trade", "raw.baci_trade", "baci", _baci_trade_batches, _baci_trade),
+    TableSuite(
         "raw_baci_trade_years", "raw.baci_trade", "baci",
         lambda settings, con: [("SELECT t AS year, count(*) AS row_count FROM raw.baci_trade WHERE hs_revision = ? "
                                 "GROUP BY t", [settings.hs_revision])],
         _baci_trade_years,
     ),
-    RawSuite("raw_baci_countries", "raw.baci_countries", "baci", _whole("raw.baci_countries"), _baci_countries),
-    RawSuite(
+    TableSuite("raw_baci_countries", "raw.baci_countries", "baci", _whole("raw.baci_countries"), _baci_countries),
+    TableSuite(
         "raw_baci_products", "raw.baci_products", "baci",
         lambda settings, con: [("SELECT * FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision])],
         _baci_products,
     ),
-    RawSuite("raw_comtrade_flows", "raw.comtrade_flows", "comtrade", _whole("raw.comtrade_flows"), _comtrade),
-    RawSuite("raw_oecd_tiva", "raw.oecd_tiva", "oecd_tiva", _whole("raw.oecd_tiva"), _oecd_tiva),
-    RawSuite("raw_worldbank_indicators", "raw.worldbank_indicators", "worldbank",
+    TableSuite("raw_comtrade_flows", "raw.comtrade_flows", "comtrade", _whole("raw.comtrade_flows"), _comtrade),
+    TableSuite("raw_oecd_tiva", "raw.oecd_tiva", "oecd_tiva", _whole("raw.oecd_tiva"), _oecd_tiva),
+    TableSuite("raw_worldbank_indicators", "raw.worldbank_indicators", "worldbank",
              _whole("raw.worldbank_indicators"), _worldbank),
 ]
 
 
-def validate(settings: Settings, suite: RawSuite) -> SuiteOutcome:
+def validate(settings: Settings, suite: TableSuite) -> SuiteOutcome:
     """Run one raw suite against the warehouse (read-only), batch by batch."""
     with connect(settings.warehouse_path, read_only=True) as con:
         expectations = suite.expectations(settings, con)
@@ -172,5 +174,5 @@ def validate(settings: Settings, suite: RawSuite) -> SuiteOutcome:
         return run_suite_in_batches(suite.name, frames, expectations)
 
 
-def enabled_suites(settings: Settings) -> list[RawSuite]:
+def enabled_suites(settings: Settings) -> list[TableSuite]:
     return [suite for suite in RAW_SUITES if suite.source in settings.sources]
