@@ -71,6 +71,7 @@ class Settings:
     comtrade_throttle_seconds: float = 6.0
     oecd_url: str = DEFAULT_OECD_URL
     oecd_throttle_seconds: float = 60.0
+    max_bad_row_share: float = 0.001  # past this share of malformed rows in a file, its load fails
     worldbank_url: str = DEFAULT_WORLDBANK_URL
 
     def landing_for(self, source: str) -> Path:
@@ -125,6 +126,7 @@ class Settings:
             "TRADEDEP_COMTRADE_THROTTLE": str(self.comtrade_throttle_seconds),
             "TRADEDEP_OECD_URL": self.oecd_url,
             "TRADEDEP_OECD_THROTTLE": str(self.oecd_throttle_seconds),
+            "TRADEDEP_MAX_BAD_ROW_SHARE": str(self.max_bad_row_share),
             "TRADEDEP_WORLDBANK_URL": self.worldbank_url,
             "TRADEDEP_SAMPLE": "1" if self.sample else "0",
             "TRADEDEP_REFRESH": "1" if self.refresh else "0",
@@ -189,6 +191,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         comtrade_throttle_seconds=_seconds(env, "TRADEDEP_COMTRADE_THROTTLE", 6.0),
         oecd_url=_url(env, "TRADEDEP_OECD_URL", DEFAULT_OECD_URL),
         oecd_throttle_seconds=_seconds(env, "TRADEDEP_OECD_THROTTLE", 60.0),
+        max_bad_row_share=_share(env, "TRADEDEP_MAX_BAD_ROW_SHARE", 0.001),
         worldbank_url=_url(env, "TRADEDEP_WORLDBANK_URL", DEFAULT_WORLDBANK_URL),
     )
 
@@ -216,6 +219,17 @@ def _seconds(env: dict[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name}={text!r}: expected a number of seconds") from None
     if not 0 <= value <= 3600:
         raise SettingsError(f"{name}={text!r}: expected 0 to 3600 seconds")
+    return value
+
+
+def _share(env: dict[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        raise SettingsError(f"{name}={text!r}: expected a share between 0 and 1") from None
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name}={text!r}: expected a share between 0 and 1")
     return value
 
 

@@ -195,3 +195,26 @@ def test_real_baci_files_load(con, tmp_path):
     countries = baci.read_countries(path, release)
     assert "Côte d'Ivoire" in countries["country_name"].to_list()
     assert len(baci.read_products(path, release)) > 5000
+
+
+def test_a_few_malformed_rows_go_to_quarantine_with_line_and_reason(con, tmp_path):
+    good = [(842, 156, f"{854200 + n % 90:06d}", 1 + n, 1) for n in range(1999)]
+    content = trade_csv(2019, good[:500]) + "2019,842,156,854231,12x,1\n" + "".join(
+        ",".join(str(v) for v in (2019, *row)) + "\n" for row in good[500:])
+    zip_path = write_zip(tmp_path / RELEASE.zip_name, release_members({2019: content}))
+    stats = baci.load_trade_year(con, zip_path, RELEASE, 2019, SOURCE, tmp_path / "scratch", max_bad_row_share=0.001)
+    assert stats.rows == 1999 and stats.quarantined == 1
+    ((source, file, line, reason, row),) = con.execute(
+        "SELECT source, file, line, reason, content FROM raw.quarantine").fetchall()
+    assert (source, file, line) == ("baci", "BACI_HS12_V202501.zip:BACI_HS12_Y2019_V202501.csv", 502)
+    assert 'CAST in column "v"' in reason and row == "2019,842,156,854231,12x,1"
+
+
+def test_too_many_malformed_rows_fail_the_load_and_keep_what_was_loaded(con, tmp_path, release_zip):
+    load(con, release_zip, 2019)
+    bad = trade_csv(2019, ROWS_2019) + "2019,842,156\n2019,1,2,854231,x,1\n"
+    zip_path = write_zip(tmp_path / "bad" / RELEASE.zip_name, release_members({2019: bad}))
+    with pytest.raises(BaciFormatError, match=r"2 of 5 rows are malformed.*line 5: MISSING COLUMNS.*line 6: CAST"):
+        baci.load_trade_year(con, zip_path, RELEASE, 2019, SOURCE, tmp_path / "scratch", max_bad_row_share=0.1)
+    assert con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = 2019").fetchall() == [(3,)]
+    assert con.execute("SELECT count(*) FROM raw.quarantine").fetchall() == [(0,)]

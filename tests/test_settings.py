@@ -39,6 +39,9 @@ def test_the_sample_lands_apart_from_real_downloads(tmp_path):
         ("TRADEDEP_BACI_RELEASE", "latest", "TRADEDEP_BACI_RELEASE"),
         ("TRADEDEP_BACI_URL", "ftp://mirror", "TRADEDEP_BACI_URL"),
         ("TRADEDEP_SAMPLE", "maybe", "TRADEDEP_SAMPLE"),
+        ("TRADEDEP_MAX_BAD_ROW_SHARE", "2", "TRADEDEP_MAX_BAD_ROW_SHARE"),
+        ("TRADEDEP_COMTRADE_THROTTLE", "soon", "TRADEDEP_COMTRADE_THROTTLE"),
+        ("TRADEDEP_COMTRADE_PRODUCTS", "8542", "TRADEDEP_COMTRADE_PRODUCTS"),
     ],
 )
 def test_invalid_settings_are_named(tmp_path, variable, value, message):

@@ -90,9 +90,11 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         for year in sorted(int(key) for key in context.partition_keys):
             with connect(settings.warehouse_path) as con:
                 stats = baci.load_trade_year(
-                    con, landed.path, release, year, landed.manifest_entry(), settings.scratch_dir
+                    con, landed.path, release, year, landed.manifest_entry(), settings.scratch_dir,
+                    max_bad_row_share=settings.max_bad_row_share,
                 )
-            context.log.info(f"{stats.member}: {stats.rows:,} rows, {stats.bytes:,} bytes")
+            quarantined = f", {stats.quarantined} malformed rows quarantined" if stats.quarantined else ""
+            context.log.info(f"{stats.member}: {stats.rows:,} rows, {stats.bytes:,} bytes{quarantined}")
             loaded.append(stats)
         return dg.MaterializeResult(
             metadata={
@@ -101,6 +103,7 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 "byte_count": dg.MetadataValue.int(sum(stats.bytes for stats in loaded)),
                 "source_members": dg.MetadataValue.text(", ".join(stats.member for stats in loaded)),
                 "rows_by_year": dg.MetadataValue.json({stats.member: stats.rows for stats in loaded}),
+                "quarantined_rows": dg.MetadataValue.int(sum(stats.quarantined for stats in loaded)),
             }
         )
 

@@ -68,6 +68,7 @@ class LoadStats:
     rows: int
     bytes: int
     member: str
+    quarantined: int = 0
 
 
 def list_members(zip_path: Path) -> dict[str, int]:
@@ -161,6 +162,11 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
             code VARCHAR NOT NULL, description VARCHAR, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL)"""
     )
     con.execute(
+        """CREATE TABLE IF NOT EXISTS raw.quarantine (
+            source VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL, reason VARCHAR NOT NULL,
+            content VARCHAR, quarantined_at TIMESTAMP NOT NULL)"""
+    )
+    con.execute(
         """CREATE TABLE IF NOT EXISTS raw.baci_files (
             member VARCHAR NOT NULL, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, zip_file VARCHAR NOT NULL,
             zip_sha256 VARCHAR NOT NULL, source_url VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL,
@@ -175,11 +181,14 @@ def load_trade_year(
     year: int,
     source: dict[str, object],
     scratch_dir: Path,
+    max_bad_row_share: float = 0.001,
 ) -> LoadStats:
     """Replace one year of raw.baci_trade from the zip, in one transaction.
 
-    `source` is the landed file's manifest entry (url, sha256, synthetic). A malformed file raises
-    BaciFormatError naming the file, line and column; the year's previous rows stay as they were.
+    `source` is the landed file's manifest entry (url, sha256, synthetic). Rows that cannot be parsed
+    (a value that is not a number, a wrong column count) go to raw.quarantine with their line and reason;
+    past `max_bad_row_share` of the rows, or for a row that breaks BACI's invariants, the load fails with
+    the file, line and field named and the year's previous rows stay as they were.
     """
     member = release.trade_member(year)
     label = f"{zip_path.name}:{member}"
@@ -189,15 +198,43 @@ def load_trade_year(
         with transaction(con):
             con.execute("DELETE FROM raw.baci_trade WHERE t = ? AND hs_revision = ?", [year, release.hs_revision])
             rows = _insert_trade(con, csv_path, label, release, year, bool(source["synthetic"]))
+            rejected = _quarantine(con, label)
+            if rejected and len(rejected) > max_bad_row_share * (rows + len(rejected)):
+                examples = "; ".join(f"line {line}: {reason}" for line, reason, _ in rejected[:3])
+                raise BaciFormatError(
+                    f"{label}: {len(rejected)} of {rows + len(rejected)} rows are malformed, more than "
+                    f"TRADEDEP_MAX_BAD_ROW_SHARE={max_bad_row_share}: {examples}"
+                )
             _record_file(con, member, zip_path, release, source, rows)
         size = csv_path.stat().st_size
-    return LoadStats(rows=rows, bytes=size, member=member)
+    return LoadStats(rows=rows, bytes=size, member=member, quarantined=len(rejected))
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, label: str) -> list[tuple[int, str, str]]:
+    """Move the rows DuckDB rejected in the last scan to raw.quarantine: (line, reason, content) per line."""
+    rejected = con.execute(
+        """SELECT line,
+                  string_agg(DISTINCT error_type || coalesce(' in column "' || column_name || '"', '')
+                             || ': ' || error_message, '; '),
+                  any_value(csv_line)
+           FROM trade_rejects GROUP BY line ORDER BY line"""
+    ).fetchall()
+    con.execute("DELETE FROM raw.quarantine WHERE file = ?", [label])
+    if rejected:
+        con.executemany(
+            "INSERT INTO raw.quarantine VALUES ('baci', ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+            [[label, line, reason, content] for line, reason, content in rejected],
+        )
+    return rejected
 
 
 def _insert_trade(
     con: duckdb.DuckDBPyConnection, csv_path: Path, label: str, release: Release, year: int, synthetic: bool
 ) -> int:
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind in TRADE_COLUMNS.items())
+    # Rejected rows of earlier scans would otherwise accumulate in the (temporary) rejects tables.
+    con.execute("DROP TABLE IF EXISTS trade_rejects")
+    con.execute("DROP TABLE IF EXISTS trade_reject_scans")
     try:
         # q is read as text: BACI marks missing quantities as NA, sometimes padded with spaces.
         # The WHERE clause rejects rows that break BACI's invariants in the same single pass.
@@ -205,7 +242,8 @@ def _insert_trade(
             f"""INSERT INTO raw.baci_trade
                 SELECT t, i, j, k, v, TRY_CAST(nullif(nullif(trim(q), ''), 'NA') AS DOUBLE), $revision, $release, $synthetic
                 FROM read_csv($path, header = true, delim = ',', quote = '"', columns = {{{columns}}},
-                              auto_detect = false, strict_mode = true)
+                              auto_detect = false, strict_mode = true,
+                              store_rejects = true, rejects_table = 'trade_rejects', rejects_scan = 'trade_reject_scans')
                 WHERE CASE
                     WHEN t IS DISTINCT FROM $year THEN error(format('a row has year t={{}}, expected {{}}', t, $year))
                     WHEN i IS NULL OR j IS NULL THEN error('a row has an empty exporter i or importer j')
