@@ -169,9 +169,19 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from dagster_project.quality import mart_suites, raw_suites
-    from dagster_project.quality.checks import validate_sector_dependency
-    from dagster_project.warehouse import WarehouseBusyError
+    from dagster_project.quality.checks import run_guarded, validate_sector_dependency
+    from dagster_project.quality.results_page import record_outcome
+    from dagster_project.warehouse import WarehouseBusyError, connect
 
+    try:
+        with connect(settings.warehouse_path, read_only=True):
+            pass
+    except WarehouseBusyError as error:
+        print(f"tradedep check: {error}", file=sys.stderr)
+        return EXIT_BUSY
+    except FileNotFoundError as error:
+        print(f"tradedep check: {error}", file=sys.stderr)
+        return EXIT_FAILED
     suites = [
         (suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in raw_suites.enabled_suites(settings)
     ]
@@ -181,21 +191,13 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         for suite in mart_suites.MART_SUITES
         if suite.source in settings.sources
     ]
-    failed = 0
-    for name, validate in suites:
-        try:
-            outcome = validate()
-        except WarehouseBusyError as error:
-            print(f"tradedep check: {error}", file=sys.stderr)
-            return EXIT_BUSY
-        except Exception as error:  # a suite that cannot run is a failure
-            print(f"FAILED {name}: the suite could not run: {type(error).__name__}: {error}")
-            failed += 1
-            continue
+    outcomes = [run_guarded(name, validate) for name, validate in suites]
+    for outcome in outcomes:
+        page = record_outcome(settings.quality_dir, outcome)
         print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
-        failed += not outcome.success
-    print(f"{len(suites) - failed} of {len(suites)} suites passed")
-    return EXIT_OK if failed == 0 else EXIT_FAILED
+    passed = sum(outcome.success for outcome in outcomes)
+    print(f"{passed} of {len(outcomes)} suites passed; results page: {page}")
+    return EXIT_OK if passed == len(outcomes) else EXIT_FAILED
 
 
 if __name__ == "__main__":

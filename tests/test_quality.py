@@ -96,3 +96,16 @@ def test_a_suite_on_a_missing_warehouse_does_not_pass(settings):
 def test_an_empty_suite_is_not_a_pass():
     outcome = run_suite("empty", good_frame(), [])
     assert not outcome.success
+
+
+def test_results_are_kept_on_a_static_page(tmp_path):
+    from dagster_project.quality.results_page import record_outcome
+
+    frame = good_frame()
+    frame.loc[0, "partner_import_share"] = 1.7
+    record_outcome(tmp_path, validate(good_frame()))
+    page = record_outcome(tmp_path, run_suite("other_suite", frame, suites.fct_sector_dependency(YEARS, SECTORS, GROUPS)))
+    text = page.read_text()
+    assert page == tmp_path / "index.html" and "2 suites" in text and "1 failing" in text
+    assert "expect_column_values_to_be_between" in text and "partner_import_share" in text and "1.7" in text
+    assert "http" not in text.replace("http-equiv", "")  # self-contained: nothing to fetch

@@ -1,22 +1,29 @@
 """Great Expectations suites as blocking Dagster asset checks."""
 
 
+from collections.abc import Callable
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.quality import mart_suites, raw_suites, suites
-from dagster_project.quality.gx_runner import SuiteOutcome, run_suite
+from dagster_project.quality.gx_runner import ExpectationOutcome, SuiteOutcome, run_suite
+from dagster_project.quality.results_page import record_outcome
 from dagster_project.settings import Settings
 from dagster_project.warehouse import connect
 
 
-def check_result(outcome: SuiteOutcome) -> dg.AssetCheckResult:
-    """Turn a suite outcome into a check result that lists each failed expectation with samples."""
+def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResult:
+    """Turn a suite outcome into a check result that lists each failed expectation with samples,
+    and record it on the results page linked from the metadata."""
+    page = record_outcome(quality_dir, outcome)
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR,
         description=outcome.summary(),
         metadata={
+            "results_page": dg.MetadataValue.path(str(page)),
             "rows_validated": dg.MetadataValue.int(outcome.row_count),
             "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
             "failed_expectations": dg.MetadataValue.int(len(outcome.failures)),
@@ -58,21 +65,18 @@ def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.
         description=f"Great Expectations suite {suite.name} on {suite.table}.",
     )
     def gx_raw_check() -> dg.AssetCheckResult:
-        return guarded(suite.name, lambda: raw_suites.validate(settings, suite))
+        return check_result(run_guarded(suite.name, lambda: raw_suites.validate(settings, suite)), settings.quality_dir)
 
     return gx_raw_check
 
 
-def guarded(name: str, validate) -> dg.AssetCheckResult:
+def run_guarded(name: str, validate: Callable[[], SuiteOutcome]) -> SuiteOutcome:
     """Run a suite; one that cannot run (missing table, GX error) fails, it never passes."""
     try:
-        return check_result(validate())
+        return validate()
     except Exception as error:
-        return dg.AssetCheckResult(
-            passed=False,
-            severity=dg.AssetCheckSeverity.ERROR,
-            description=f"{name} suite could not run: {type(error).__name__}: {error}",
-        )
+        cause = f"{type(error).__name__}: {error}"
+        return SuiteOutcome(name, 0, [ExpectationOutcome("suite could not run", None, False, error=cause)])
 
 
 def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
@@ -88,7 +92,8 @@ def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition
         ),
     )
     def gx_fct_sector_dependency() -> dg.AssetCheckResult:
-        return guarded("fct_sector_dependency", lambda: validate_sector_dependency(settings))
+        outcome = run_guarded("fct_sector_dependency", lambda: validate_sector_dependency(settings))
+        return check_result(outcome, settings.quality_dir)
 
     raw_checks = [
         table_check(settings, suite, dg.AssetKey(suite.table.split("."))) for suite in raw_suites.enabled_suites(settings)
