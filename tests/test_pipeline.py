@@ -128,7 +128,8 @@ def test_definitions_validate_and_the_graph_is_connected(built):
         assert dg.AssetKey(["landing", "baci_release"]) in graph.get(dg.AssetKey(["raw", "baci_trade"])).parent_keys
         specs = [spec for checks in defs.asset_checks for spec in checks.check_specs]
         raw_checks = {spec.name: spec for spec in specs if spec.asset_key.path[0] == "raw"}
-        assert {"gx_raw_baci_trade", "gx_raw_baci_trade_years", "gx_raw_baci_countries", "gx_raw_baci_products",
+        assert {"gx_raw_baci_trade", "gx_raw_baci_trade_years", "gx_raw_baci_members", "gx_raw_baci_china_import_shares",
+                "gx_raw_baci_countries", "gx_raw_baci_products",
                 "gx_raw_comtrade_flows", "gx_raw_oecd_tiva", "gx_raw_worldbank_indicators"} == set(raw_checks)
         assert all(spec.blocking for spec in raw_checks.values())
         assert any(
@@ -157,7 +158,7 @@ def test_the_blocking_check_fails_on_bad_mart_data(built, tmp_path):
         con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
     env = {**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}
     cli = tradedep(env, "check")
-    assert cli.returncode == 1 and "PASSED raw_baci_trade:" in cli.stdout and "16 of 17 suites passed" in cli.stdout
+    assert cli.returncode == 1 and "PASSED raw_baci_trade:" in cli.stdout and "18 of 19 suites passed" in cli.stdout
     assert "expect_column_values_to_be_between on partner_import_share failed: 14 unexpected" in cli.stdout, cli.stdout
 
     from dagster_project.definitions import build_definitions

@@ -34,6 +34,10 @@ def settings(tmp_path_factory):
         con.executemany("INSERT INTO raw.baci_products VALUES (?, 'a product', 'HS12', 'V202501')", [[c] for c in products])
         con.register("trade", trade)
         con.execute("INSERT INTO raw.baci_trade SELECT t, i, j, k, v, q, 'HS12', 'V202501', false FROM trade")
+        members = ["country_codes_V202501.csv", "product_codes_HS12_V202501.csv",
+                   "BACI_HS12_Y2019_V202501.csv", "BACI_HS12_Y2020_V202501.csv"]
+        con.executemany("INSERT INTO raw.baci_files VALUES (?, 'HS12', 'V202501', 'z.zip', 'x', 'u', false, 1, now())",
+                        [[member] for member in members])
         con.execute("""INSERT INTO raw.comtrade_flows VALUES
             (2023, 156, 'M', 842, 0, 'H6', '854231', 0, 'C00', 105.0, 100.0, 105.0, 1.0, 1.0, true, false, false),
             (2024, 842, 'X', 156, 0, 'H6', '854231', 0, 'C00', null, 99.0, 99.0, 1.0, 1.0, true, false, false)""")
@@ -87,7 +91,11 @@ BREAKAGES = [
     ("raw_baci_trade", set_value("i", None), "expect_column_values_to_not_be_null", "i"),
     ("raw_baci_trade", duplicate_first_row, "expect_compound_columns_to_be_unique", "t,i,j,k"),
     ("raw_baci_trade", lambda f: f.drop(columns=["q"]), "expect_table_columns_to_match_ordered_list", "t,i,j,k,v,q"),
+    ("raw_baci_trade", lambda f: f.astype({"v": str}), "expect_column_values_to_be_in_type_list", "v"),
+    ("raw_baci_trade", lambda f: f.astype({"i": "int64"}), "expect_column_values_to_be_in_type_list", "i"),
     ("raw_baci_trade_years", lambda f: f.iloc[:1], "expect_column_distinct_values_to_equal_set", "year"),
+    ("raw_baci_members", lambda f: f.iloc[1:], "expect_column_distinct_values_to_contain_set", "member"),
+    ("raw_baci_china_import_shares", set_value("share_sum", 0.98), "expect_column_values_to_be_between", "share_sum"),
     ("raw_baci_trade_years", set_value("row_count", 3), "expect_column_values_to_be_between", "row_count"),
     ("raw_baci_countries", set_value("country_name", "CÃ´te d'Ivoire"), "expect_column_values_to_not_match_regex", "country_name"),
     ("raw_baci_countries", duplicate_first_row, "expect_column_values_to_be_unique", "country_code"),

@@ -60,6 +60,10 @@ def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]
         "SELECT code FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision]).fetchall()]
     return [
         e.ExpectTableColumnsToMatchOrderedList(column_list=["t", "i", "j", "k", "v", "q"]),
+        # Numeric columns keep their types; k is text, which the six-digit regex below checks.
+        *(e.ExpectColumnValuesToBeInTypeList(column=column, type_list=types) for column, types in (
+            ("t", ["int16", "Int16"]), ("i", ["int32", "Int32"]), ("j", ["int32", "Int32"]),
+            ("v", ["float64", "Float64"]), ("q", ["float64", "Float64"]))),
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("t", "i", "j", "k", "v")),
         e.ExpectCompoundColumnsToBeUnique(column_list=["t", "i", "j", "k"]),
         e.ExpectColumnValuesToBeBetween(column="t", min_value=settings.years[0], max_value=settings.years[-1]),
@@ -78,6 +82,19 @@ def _baci_trade_years(settings: Settings, con: duckdb.DuckDBPyConnection) -> lis
         e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(settings.years)),
         e.ExpectColumnValuesToBeBetween(column="row_count", min_value=BACI_ROWS_PER_YEAR[0], max_value=BACI_ROWS_PER_YEAR[1]),
     ]
+
+
+def _baci_members(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    """Every member file the configured years need was loaded from the release zip."""
+    from dagster_project.sources.baci import Release
+
+    release = Release(settings.hs_revision, settings.baci_release)
+    return [_gx().ExpectColumnDistinctValuesToContainSet(column="member", value_set=release.expected_members(settings.years))]
+
+
+def _china_import_shares(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    """Shares of China's imports over all partners of a product sum to 1 (within rounding)."""
+    return [_gx().ExpectColumnValuesToBeBetween(column="share_sum", min_value=1 - 1e-9, max_value=1 + 1e-9)]
 
 
 def _baci_countries(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
@@ -152,6 +169,24 @@ RAW_SUITES = [
         lambda settings, con: [("SELECT t AS year, count(*) AS row_count FROM raw.baci_trade WHERE hs_revision = ? "
                                 "GROUP BY t", [settings.hs_revision])],
         _baci_trade_years,
+    ),
+    TableSuite(
+        "raw_baci_members", "raw.baci_trade", "baci",
+        lambda settings, con: [("SELECT member FROM raw.baci_files WHERE hs_revision = ? AND release = ?",
+                                [settings.hs_revision, settings.baci_release])],
+        _baci_members,
+    ),
+    TableSuite(
+        "raw_baci_china_import_shares", "raw.baci_trade", "baci",
+        lambda settings, con: [(
+            """WITH by_partner AS (
+                   SELECT t, k, i, sum(v) AS v FROM raw.baci_trade WHERE hs_revision = ? AND j = 156 GROUP BY t, k, i)
+               SELECT t, k, sum(v / total) AS share_sum
+               FROM by_partner JOIN (SELECT t, k, sum(v) AS total FROM by_partner GROUP BY t, k) USING (t, k)
+               GROUP BY t, k""",
+            [settings.hs_revision],
+        )],
+        _china_import_shares,
     ),
     TableSuite("raw_baci_countries", "raw.baci_countries", "baci", _whole("raw.baci_countries"), _baci_countries),
     TableSuite(
