@@ -188,10 +188,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         comtrade_years=_comtrade_years(env, last_year),
         comtrade_api_key=env.get("COMTRADE_API_KEY") or None,
         comtrade_products=_hs6_list(env, "TRADEDEP_COMTRADE_PRODUCTS"),
-        comtrade_throttle_seconds=_seconds(env, "TRADEDEP_COMTRADE_THROTTLE", 6.0),
+        comtrade_throttle_seconds=_number(env, "TRADEDEP_COMTRADE_THROTTLE", 6.0, 0, 3600, "seconds"),
         oecd_url=_url(env, "TRADEDEP_OECD_URL", DEFAULT_OECD_URL),
-        oecd_throttle_seconds=_seconds(env, "TRADEDEP_OECD_THROTTLE", 60.0),
-        max_bad_row_share=_share(env, "TRADEDEP_MAX_BAD_ROW_SHARE", 0.001),
+        oecd_throttle_seconds=_number(env, "TRADEDEP_OECD_THROTTLE", 60.0, 0, 3600, "seconds"),
+        max_bad_row_share=_number(env, "TRADEDEP_MAX_BAD_ROW_SHARE", 0.001, 0, 1, "a share"),
         worldbank_url=_url(env, "TRADEDEP_WORLDBANK_URL", DEFAULT_WORLDBANK_URL),
     )
 
@@ -211,25 +211,15 @@ def _hs6_list(env: dict[str, str], name: str) -> tuple[str, ...]:
     return codes
 
 
-def _seconds(env: dict[str, str], name: str, default: float) -> float:
+def _number(env: dict[str, str], name: str, default: float, low: float, high: float, meaning: str) -> float:
+    """A number within [low, high]; the message says what the variable means."""
     text = env.get(name, "").strip()
     try:
         value = float(text) if text else default
     except ValueError:
-        raise SettingsError(f"{name}={text!r}: expected a number of seconds") from None
-    if not 0 <= value <= 3600:
-        raise SettingsError(f"{name}={text!r}: expected 0 to 3600 seconds")
-    return value
-
-
-def _share(env: dict[str, str], name: str, default: float) -> float:
-    text = env.get(name, "").strip()
-    try:
-        value = float(text) if text else default
-    except ValueError:
-        raise SettingsError(f"{name}={text!r}: expected a share between 0 and 1") from None
-    if not 0 <= value <= 1:
-        raise SettingsError(f"{name}={text!r}: expected a share between 0 and 1")
+        value = float("nan")
+    if not low <= value <= high:  # also refuses text that is not a number (nan)
+        raise SettingsError(f"{name}={text!r}: expected {meaning} from {low:g} to {high:g}")
     return value
 
 
