@@ -169,7 +169,7 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from dagster_project.quality import mart_suites, raw_suites
-    from dagster_project.quality.checks import run_guarded, validate_sector_dependency
+    from dagster_project.quality.checks import run_guarded
     from dagster_project.quality.results_page import record_outcome
     from dagster_project.warehouse import WarehouseBusyError, connect
 
@@ -182,16 +182,8 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
     except FileNotFoundError as error:
         print(f"tradedep check: {error}", file=sys.stderr)
         return EXIT_FAILED
-    suites = [
-        (suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in raw_suites.enabled_suites(settings)
-    ]
-    suites.append(("fct_sector_dependency", lambda: validate_sector_dependency(settings)))
-    suites += [
-        (suite.name, lambda suite=suite: raw_suites.validate(settings, suite))
-        for suite in mart_suites.MART_SUITES
-        if suite.source in settings.sources
-    ]
-    outcomes = [run_guarded(name, validate) for name, validate in suites]
+    suites = [*raw_suites.enabled_suites(settings), *mart_suites.enabled_suites(settings)]
+    outcomes = [run_guarded(suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in suites]
     for outcome in outcomes:
         page = record_outcome(settings.quality_dir, outcome)
         print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())

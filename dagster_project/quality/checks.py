@@ -7,11 +7,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from dagster_project.quality import mart_suites, raw_suites, suites
-from dagster_project.quality.gx_runner import ExpectationOutcome, SuiteOutcome, run_suite
+from dagster_project.quality import mart_suites, raw_suites
+from dagster_project.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from dagster_project.quality.results_page import record_outcome
 from dagster_project.settings import Settings
-from dagster_project.warehouse import connect
 
 
 def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResult:
@@ -45,14 +44,7 @@ def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResul
 
 def validate_sector_dependency(settings: Settings) -> SuiteOutcome:
     """Run the fct_sector_dependency suite against the warehouse (read-only)."""
-    with connect(settings.warehouse_path, read_only=True) as con:
-        frame = con.execute("SELECT * FROM marts.fct_sector_dependency").df()
-        sectors = [row[0] for row in con.execute(
-            "SELECT DISTINCT sector FROM seeds.sector_hs_map WHERE hs_revision = ? ORDER BY 1", [settings.hs_revision]
-        ).fetchall()]
-        partner_groups = [row[0] for row in con.execute("SELECT DISTINCT partner_group FROM seeds.partner_group").fetchall()]
-    expectations = suites.fct_sector_dependency(settings.years, sectors, partner_groups)
-    return run_suite("fct_sector_dependency", frame, expectations)
+    return raw_suites.validate(settings, mart_suites.SECTOR_DEPENDENCY)
 
 
 def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
@@ -64,10 +56,10 @@ def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.
         blocking=True,
         description=f"Great Expectations suite {suite.name} on {suite.table}.",
     )
-    def gx_raw_check() -> dg.AssetCheckResult:
+    def gx_table_check() -> dg.AssetCheckResult:
         return check_result(run_guarded(suite.name, lambda: raw_suites.validate(settings, suite)), settings.quality_dir)
 
-    return gx_raw_check
+    return gx_table_check
 
 
 def run_guarded(name: str, validate: Callable[[], SuiteOutcome]) -> SuiteOutcome:
@@ -80,28 +72,12 @@ def run_guarded(name: str, validate: Callable[[], SuiteOutcome]) -> SuiteOutcome
 
 
 def build_quality_checks(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
-    mart_key = get_asset_key_for_model([dbt_assets_def], "fct_sector_dependency")
-
-    @dg.asset_check(
-        asset=mart_key,
-        name="gx_fct_sector_dependency",
-        blocking=True,
-        description=(
-            "Great Expectations suite: key (sector, partner_group, year) unique and not null; every sector, partner "
-            "group and configured year present; shares and HHI in [0, 1]; values non-negative."
-        ),
-    )
-    def gx_fct_sector_dependency() -> dg.AssetCheckResult:
-        outcome = run_guarded("fct_sector_dependency", lambda: validate_sector_dependency(settings))
-        return check_result(outcome, settings.quality_dir)
-
     raw_checks = [
         table_check(settings, suite, dg.AssetKey(suite.table.split("."))) for suite in raw_suites.enabled_suites(settings)
     ]
     # Mart keys come from dagster-dbt itself: a check on a guessed key would silently never run.
     mart_checks = [
         table_check(settings, suite, get_asset_key_for_model([dbt_assets_def], suite.table.split(".")[1]))
-        for suite in mart_suites.MART_SUITES
-        if suite.source in settings.sources
+        for suite in mart_suites.enabled_suites(settings)
     ]
-    return [gx_fct_sector_dependency, *raw_checks, *mart_checks]
+    return [*raw_checks, *mart_checks]

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from dagster_project.quality import suites
 from dagster_project.quality.raw_suites import TableSuite, _gx, _whole
 from dagster_project.settings import SOURCES, Settings
 
@@ -24,6 +25,14 @@ def _key(e, columns: list[str]) -> list[Any]:
 
 def _between(e, columns: tuple[str, ...], low: float | None, high: float | None = None) -> list[Any]:
     return [e.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high) for column in columns]
+
+
+def _sector_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    sectors = [row[0] for row in con.execute(
+        "SELECT DISTINCT sector FROM seeds.sector_hs_map WHERE hs_revision = ? ORDER BY 1", [settings.hs_revision]
+    ).fetchall()]
+    partner_groups = [row[0] for row in con.execute("SELECT DISTINCT partner_group FROM seeds.partner_group").fetchall()]
+    return suites.fct_sector_dependency(settings.years, sectors, partner_groups)
 
 
 def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
@@ -93,7 +102,10 @@ def _data_source(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any
     ]
 
 
+SECTOR_DEPENDENCY = TableSuite("fct_sector_dependency", "marts.fct_sector_dependency", "baci",
+                               _whole("marts.fct_sector_dependency"), _sector_dependency)
 MART_SUITES = [
+    SECTOR_DEPENDENCY,
     TableSuite("fct_product_dependency", "marts.fct_product_dependency", "baci",
                _whole("marts.fct_product_dependency"), _product_dependency),
     TableSuite("fct_self_reliance_trend", "marts.fct_self_reliance_trend", "baci",
@@ -107,3 +119,7 @@ MART_SUITES = [
     TableSuite("dim_product", "marts.dim_product", "baci", _whole("marts.dim_product"), _dimension("hs6")),
     TableSuite("dim_data_source", "marts.dim_data_source", "baci", _whole("marts.dim_data_source"), _data_source),
 ]
+
+
+def enabled_suites(settings: Settings) -> list[TableSuite]:
+    return [suite for suite in MART_SUITES if suite.source in settings.sources]
