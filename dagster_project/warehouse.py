@@ -6,8 +6,11 @@ context manager and closes it at once; nothing keeps a connection across assets.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -22,6 +25,34 @@ class WarehouseBusyError(RuntimeError):
     """Another process holds the warehouse file's lock."""
 
 
+@contextmanager
+def build_lock(path: Path) -> Iterator[None]:
+    """Hold the warehouse's build lock for a whole build; a second build gets a WarehouseBusyError at once.
+
+    DuckDB's own lock lasts one operation, so without this a second build could write between two
+    assets of the first. The lock is the operating system's (flock): it ends with the process, even
+    one killed with SIGKILL, so it is never left stale.
+    """
+    lock_path = path.with_name(f".{path.name}.build-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise WarehouseBusyError(
+                f"A build is already running on {path} ({holder}); wait for it to finish and try again"
+            ) from None
+        handle.truncate(0)
+        handle.write(f"pid {os.getpid()}, started {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def create_if_missing(path: Path) -> None:
     """Create an empty warehouse file readable by DuckDB 1.5 clients."""
     if path.exists():
@@ -29,7 +60,7 @@ def create_if_missing(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{_sql_path(path)}' AS warehouse (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(f"ATTACH '{sql_literal_path(path)}' AS warehouse (STORAGE_VERSION '{STORAGE_VERSION}')")
         con.execute("DETACH warehouse")
     finally:
         con.close()
@@ -93,5 +124,6 @@ def swap_rows(
         con.unregister("incoming_rows")
 
 
-def _sql_path(path: Path) -> str:
+def sql_literal_path(path: Path) -> str:
+    """A file path inside a single-quoted SQL literal (DuckDB takes no parameters for file names here)."""
     return str(path).replace("'", "''")

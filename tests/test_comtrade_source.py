@@ -1,12 +1,13 @@
 """The UN Comtrade API v1 client against a local HTTP server: planning, landing, parsing, the sample."""
 
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, quarantined, warehouse_rows
 from werkzeug import Response
 
 from dagster_project.sample import comtrade_sample
@@ -229,19 +230,58 @@ def test_parse_the_real_preview_answer_value_for_value(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("bad", "reason"),
     [
-        ({"cmdCode": 854231}, r"record 1: field 'cmdCode' is 854231, expected str"),
-        ({"primaryValue": "1e9"}, r"record 1: field 'primaryValue' is '1e9', expected float"),
-        ({"reporterCode": None}, r"record 1: field 'reporterCode' is null"),
-        ({"isReported": 1}, r"record 1: field 'isReported' is 1, expected bool"),
+        ({**record(), "cmdCode": 854231}, "field 'cmdCode' is 854231, expected str"),
+        ({**record(), "primaryValue": "1e9"}, "field 'primaryValue' is '1e9', expected float"),
+        ({**record(), "reporterCode": None}, "field 'reporterCode' is null"),
+        ({**record(), "isReported": 1}, "field 'isReported' is 1, expected bool"),
+        (record(year=70000), "field 'refYear' is 70000, beyond the range of its column ref_year"),
+        ({key: value for key, value in record().items() if key != "flowCode"}, "no field 'flowCode'"),
+        (["not", "a", "record"], "a list, expected an object"),
     ],
 )
-def test_parse_names_the_file_record_and_field_of_bad_input(tmp_path, change, message):
+def test_a_malformed_record_is_set_apart_with_the_file_number_and_reason(tmp_path, bad, reason):
     path = tmp_path / "bad.json"
-    path.write_text(answer([record(), {**record(), **change}]))
-    with pytest.raises(comtrade.ComtradeFormatError, match=f"bad.json: {message}"):
-        comtrade.parse(path)
+    path.write_text(answer([record(), bad, record(partner=276)]))
+    parsed = comtrade.read(path)
+    assert parsed.frame["partner_code"].to_list() == [842, 276]
+    [quarantined_record] = parsed.bad_rows
+    assert (quarantined_record.file, quarantined_record.line, quarantined_record.reason) == ("bad.json", 2, reason)
+    assert json.loads(quarantined_record.content) == bad
+    with pytest.raises(comtrade.ComtradeFormatError, match=f"bad.json: record 2: {re.escape(reason)}"):
+        comtrade.parse(path)  # the strict parser accepts no bad record
+
+
+def test_a_few_bad_records_go_to_quarantine_and_the_good_ones_load(settings, tmp_path):
+    from dagster_project.assets.sources import comtrade_spec
+
+    path = tmp_path / "comtrade_a.json"
+    bad = {**record(partner=40), "primaryValue": "n/a"}
+    path.write_text(answer([record(), record(partner=276), bad]))
+    for _ in range(2):  # a re-run replaces the file's quarantined records, it does not add to them
+        parsed = load_raw(settings, comtrade_spec(), [path])
+    assert parsed.frame.height == 2 and len(parsed.bad_rows) == 1
+    assert warehouse_rows(settings, "SELECT ref_year, partner_code FROM raw.comtrade_flows ORDER BY ALL") == [
+        (2023, 276), (2023, 842)
+    ]
+    [(source, file, line, reason, content)] = quarantined(settings)
+    assert (source, file, line) == ("comtrade", "comtrade_a.json", 3)
+    assert reason == "field 'primaryValue' is 'n/a', expected float"
+    assert json.loads(content) == bad
+
+
+def test_too_many_bad_records_fail_naming_the_file_and_records_and_keep_the_loaded_table(settings, tmp_path):
+    from dagster_project.assets.sources import comtrade_spec
+
+    path = tmp_path / "comtrade_a.json"
+    path.write_text(answer([record(), record(partner=276), {**record(partner=40), "qty": "n/a"}]))
+    assert_too_many_bad_rows_fail(
+        settings, comtrade_spec(), path,
+        answer([record(partner=40), {**record(), "cmdCode": None}, {**record(), "refYear": "2023"}]),
+        r"comtrade_a\.json: 2 of 3 rows are malformed, more than TRADEDEP_MAX_BAD_ROW_SHARE=0\.5: "
+        r"record 2: field 'cmdCode' is null; record 3: field 'refYear'",
+    )
 
 
 # ---------------------------------------------------------------- the sample
@@ -279,10 +319,3 @@ def test_the_sample_is_not_reused_as_a_real_download(httpserver, tmp_path):
     httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
     [landed] = fetch(httpserver, tmp_path / "raw", [request])
     assert len(httpserver.log) == 1 and landed.synthetic is False
-
-
-def test_parse_refuses_a_year_beyond_its_column(tmp_path):
-    path = tmp_path / "year.json"
-    path.write_text(answer([record(year=70000)]))
-    with pytest.raises(comtrade.ComtradeFormatError, match="year.json: a value does not fit its column"):
-        comtrade.parse(path)

@@ -1,6 +1,7 @@
 """The landing-zone contract against a local HTTP server: atomic, verified, recorded, fetched once."""
 
 import json
+import re
 
 import pytest
 from conftest import RELEASE, release_members, trade_csv, write_zip
@@ -86,3 +87,13 @@ def test_not_found_fails_at_once(httpserver, tmp_path):
     with pytest.raises(landing.DownloadError, match="CEPII BACI: http://.* answered HTTP 404"):
         ensure(httpserver, tmp_path / "raw")
     assert len(httpserver.log) == 1
+
+
+def test_download_progress_is_logged_with_sizes_share_and_rate():
+    lines = []
+    progress = landing.logged_progress(lines.append, "BACI_HS12_V202501.zip", every_seconds=3600)
+    progress(1 << 20, 4 << 20)  # within the interval: not logged
+    progress(4 << 20, 4 << 20)  # complete: always logged
+    assert len(lines) == 1
+    assert re.fullmatch(r"BACI_HS12_V202501\.zip: 4\.0 MB of 4\.0 MB \(100%\) at [\d.]+ [KMGT]?B/s", lines[0]), lines
+    assert landing.human_bytes(1536) == "1.5 KB" and landing.human_bytes(3 * 1024**4) == "3.0 TB"

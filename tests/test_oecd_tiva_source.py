@@ -2,15 +2,17 @@
 
 import csv
 import json
+import re
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, quarantined, warehouse_rows
 from werkzeug import Response
 
 from dagster_project.sample import oecd_tiva_sample
 from dagster_project.sources import landing, oecd_tiva
 from dagster_project.sources.oecd_tiva import TivaFormatError, TivaRequest
+from dagster_project.sources.quarantine import BadRow
 
 TIVA_REFERENCE_DIR = REFERENCE_DIR / "oecd_tiva"
 HEADER = (
@@ -130,6 +132,7 @@ def test_an_html_page_with_status_200_is_not_landed(httpserver, tmp_path):
         ("", "empty"),
         ('<?xml version="1.0"?><message:Error>NoResultsFound</message:Error>', "XML"),
         (HEADER.replace(",OBS_VALUE", ""), "line 1 lacks the column.*OBS_VALUE"),
+        (HEADER + row(value="n/a"), "none of its 1 lines can be read; line 2: field OBS_VALUE"),
     ],
 )
 def test_a_body_that_is_not_the_expected_csv_is_not_landed(httpserver, tmp_path, body, message):
@@ -159,19 +162,55 @@ def test_a_missing_column_names_the_file_and_the_column(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("line", "message"),
+    ("line", "reason"),
     [
-        (row(value="n/a"), r"line 3, field OBS_VALUE: 'n/a' is not a number"),
-        (row(mult='"six"'), r"line 3, field UNIT_MULT: 'six'"),
-        (row(year="2019-Q1"), r"line 3, field TIME_PERIOD"),
-        (row(year=2019), r"line 3 repeats the observation of line 2"),
-        (f'{FLOW},I,"PROD","CHN"\n', r"line 3 has only 4 fields"),
+        (row(value="n/a"), "field OBS_VALUE: 'n/a' is not a number"),
+        (row(mult='"six"'), "field UNIT_MULT: 'six' is not a power of ten"),
+        (row(year="2019-Q1"), "field TIME_PERIOD: '2019-Q1' is not a year"),
+        (row(year=2019).replace('"USD"', '"EUR"'), "field UNIT_MEASURE: 'EUR', expected USD"),
+        (f'{FLOW},I,"PROD","CHN"\n', "only 4 fields, fewer than the header needs"),
     ],
 )
-def test_a_bad_field_names_the_file_the_line_and_the_field(tmp_path, line, message):
-    path = write(tmp_path, HEADER + row(year=2019) + line)
-    with pytest.raises(TivaFormatError, match=rf"answer\.csv: {message}"):
-        oecd_tiva.parse(path)
+def test_a_malformed_row_is_set_apart_with_the_file_line_and_reason(tmp_path, line, reason):
+    path = write(tmp_path, HEADER + row(year=2019) + line + row(year=2020))
+    parsed = oecd_tiva.read(path)
+    assert parsed.frame["year"].to_list() == [2019, 2020]
+    assert parsed.bad_rows == (BadRow("answer.csv", 3, reason, line.rstrip("\n")),)
+    with pytest.raises(TivaFormatError, match=rf"answer\.csv: line 3: {re.escape(reason)}"):
+        oecd_tiva.parse(path)  # the strict parser accepts no bad row
+
+
+def test_a_repeated_observation_fails_the_whole_file(tmp_path):
+    path = write(tmp_path, HEADER + row(year=2019) + row(year=2019))
+    with pytest.raises(TivaFormatError, match=r"answer\.csv: line 3 repeats the observation of line 2"):
+        oecd_tiva.read(path)
+
+
+def test_a_few_bad_rows_go_to_quarantine_and_the_good_rows_load(settings, tmp_path):
+    from dagster_project.assets.sources import oecd_tiva_spec
+
+    bad = row(year=2018, value="n/a")
+    path = write(tmp_path, GOOD_CSV + bad)
+    for _ in range(2):  # a re-run replaces the file's quarantined rows, it does not add to them
+        parsed = load_raw(settings, oecd_tiva_spec(), [path], max_bad_row_share=0.25)
+    assert parsed.frame.height == 3 and len(parsed.bad_rows) == 1
+    assert warehouse_rows(settings, "SELECT activity, year FROM raw.oecd_tiva ORDER BY ALL") == [
+        ("C", 2019), ("C26", 2019), ("C26", 2020)
+    ]
+    assert quarantined(settings) == [
+        ("oecd_tiva", "answer.csv", 5, "field OBS_VALUE: 'n/a' is not a number", bad.strip())
+    ]
+
+
+def test_too_many_bad_rows_fail_naming_the_file_and_lines_and_keep_the_loaded_table(settings, tmp_path):
+    from dagster_project.assets.sources import oecd_tiva_spec
+
+    assert_too_many_bad_rows_fail(
+        settings, oecd_tiva_spec(), write(tmp_path, GOOD_CSV + row(year=2018, value="n/a")),
+        HEADER + row(year=2018, value="n/a") + row(year=2019, mult='"six"') + row(year=2020),
+        r"answer\.csv: 2 of 3 rows are malformed, more than TRADEDEP_MAX_BAD_ROW_SHARE=0\.5: "
+        r"line 2: field OBS_VALUE: 'n/a' is not a number; line 3: field UNIT_MULT",
+    )
 
 
 @pytest.mark.skipif(not TIVA_REFERENCE_DIR.is_dir(), reason="reference files not present")

@@ -86,6 +86,26 @@ def test_failures_carry_counts_and_sample_rows():
     frame.loc[[0, 3], "partner_import_share"] = 1.7
     failure = next(f for f in validate(frame).failures if f.column == "partner_import_share")
     assert failure.unexpected_count == 2 and failure.sample == [1.7, 1.7]
+    assert failure.rows == [frame.loc[0].to_dict(), frame.loc[3].to_dict()]  # the whole offending rows
+
+
+def test_check_metadata_shows_the_offending_rows_of_each_failed_expectation(tmp_path):
+    from dagster_project.quality.checks import check_result
+
+    frame = _duplicate_key(good_frame())
+    frame.loc[5, "imports_from_world_usd"] = -42.5
+    result = check_result(validate(frame), tmp_path)
+    failures = {(f["expectation"], f["column"]): f["rows"] for f in result.metadata["failures"].value}
+    duplicated = failures["expect_compound_columns_to_be_unique", "sector,partner_group,year"]
+    assert [(row["sector"], row["partner_group"], row["year"]) for row in duplicated] == [("Rail", "EU27", 2019)] * 2
+    [negative] = failures["expect_column_values_to_be_between", "imports_from_world_usd"]
+    assert negative == {**good_frame().loc[5].to_dict(), "imports_from_world_usd": -42.5}
+    markdown = result.metadata["sample_offending_rows"].value
+    assert "**expect_column_values_to_be_between** on `imports_from_world_usd`: 1 unexpected" in markdown
+    assert "| sector | partner_group | year |" in markdown
+    assert "| Rail | World | 2020 | HS12 | 100.0 | -42.5 |" in markdown
+    page = (tmp_path / "index.html").read_text()
+    assert "<td>-42.5</td>" in page and "<th>imports_from_world_usd</th>" in page
 
 
 def test_a_suite_on_a_missing_warehouse_does_not_pass(settings):

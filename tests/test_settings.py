@@ -42,6 +42,14 @@ def test_the_sample_lands_apart_from_real_downloads(tmp_path):
         ("TRADEDEP_MAX_BAD_ROW_SHARE", "2", "TRADEDEP_MAX_BAD_ROW_SHARE"),
         ("TRADEDEP_COMTRADE_THROTTLE", "soon", "TRADEDEP_COMTRADE_THROTTLE"),
         ("TRADEDEP_COMTRADE_PRODUCTS", "8542", "TRADEDEP_COMTRADE_PRODUCTS"),
+        ("TRADEDEP_COMTRADE_PRODUCTS", "854231;DROP", "TRADEDEP_COMTRADE_PRODUCTS"),
+        ("TRADEDEP_COMTRADE_YEARS", "1990-1995", "TRADEDEP_COMTRADE_YEARS"),
+        ("TRADEDEP_COMTRADE_YEARS", "latest", "TRADEDEP_COMTRADE_YEARS"),
+        ("TRADEDEP_OECD_URL", "file:///etc/passwd", "TRADEDEP_OECD_URL"),
+        ("TRADEDEP_WORLDBANK_URL", "http://", "TRADEDEP_WORLDBANK_URL"),
+        ("TRADEDEP_OECD_THROTTLE", "-1", "TRADEDEP_OECD_THROTTLE"),
+        ("TRADEDEP_REFRESH", "please", "TRADEDEP_REFRESH"),
+        ("TRADEDEP_SOURCES", "baci,eurostat", "TRADEDEP_SOURCES"),
     ],
 )
 def test_invalid_settings_are_named(tmp_path, variable, value, message):

@@ -2,15 +2,18 @@
 
 import csv
 import json
+import re
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, quarantined, warehouse_rows
 from werkzeug import Request, Response
 
 from dagster_project.sample import worldbank_sample
 from dagster_project.sources import landing, worldbank
 from dagster_project.sources.worldbank import WorldBankFormatError
+
+pytestmark = pytest.mark.xdist_group("worldbank")  # its module fixture runs once
 
 MANF = "NV.IND.MANF.CD"
 GDP = "NY.GDP.MKTP.CD"
@@ -124,8 +127,9 @@ def test_the_api_error_answer_names_the_indicator_and_lands_nothing(httpserver, 
         ('[{"page":1,"pages":1,"per_page":1000,"total":9},[{"indicator":', "application/json", "not valid JSON"),
         ("", "application/json", "body is empty"),
         ('{"page":1}', "application/json", r"expected the API's \[header, rows\]"),
+        (api_pages([{**ROWS[0], "date": None}], 1000)[0], "application/json", "none of its 1 records can be read"),
     ],
-    ids=["html", "malformed-json", "empty", "wrong-shape"],
+    ids=["html", "malformed-json", "empty", "wrong-shape", "no-readable-record"],
 )
 def test_a_bad_body_with_status_200_is_not_landed(httpserver, tmp_path, body, content_type, message):
     httpserver.expect_request(API_PATH.format(MANF)).respond_with_data(body, content_type=content_type)
@@ -176,22 +180,65 @@ def test_a_query_without_data_lands_one_empty_page(httpserver, tmp_path):
     assert worldbank.parse([landed[0].path]).height == 0
 
 
+PAGE_NAME = "wdi_NV.IND.MANF.CD_2019-2021_p1.json"
+
+
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "reason"),
     [
-        ({"date": "2021Q1"}, r"record 2, field 'date'"),
-        ({"value": "4.8E+12"}, r"record 2, field 'value'"),
-        ({"countryiso3code": ""}, r"record 2, field 'countryiso3code'"),
-        ({"indicator": "NV.IND.MANF.CD"}, r"record 2, field 'indicator'"),
-        ({"decimal": "0"}, r"record 2, field 'decimal'"),
+        ({"date": "2021Q1"}, "field 'date': expected a year as text like \"2021\", got '2021Q1'"),
+        ({"value": "4.8E+12"}, "field 'value': expected a number or null, got '4.8E+12'"),
+        ({"countryiso3code": ""}, "field 'countryiso3code': expected text, got ''"),
+        ({"indicator": "NV.IND.MANF.CD"}, "field 'indicator': expected an object with a text id, got 'NV.IND.MANF.CD'"),
+        ({"decimal": "0"}, "field 'decimal': expected a whole number, got '0'"),
     ],
 )
-def test_a_bad_record_names_the_file_record_and_field(tmp_path, change, message):
-    rows = [ROWS[0], {**ROWS[1], **change}]
-    path = tmp_path / "wdi_NV.IND.MANF.CD_2019-2021_p1.json"
-    path.write_text(api_pages(rows, 1000)[0])
-    with pytest.raises(WorldBankFormatError, match=rf"wdi_NV\.IND\.MANF\.CD_2019-2021_p1\.json: {message}"):
-        worldbank.parse([path])
+def test_a_malformed_record_is_set_apart_with_the_file_number_and_reason(tmp_path, change, reason):
+    bad = {**ROWS[1], **change}
+    path = tmp_path / PAGE_NAME
+    path.write_text(api_pages([ROWS[0], bad, ROWS[2]], 1000)[0])
+    parsed = worldbank.read([path])
+    assert parsed.frame["year"].to_list() == [2019, 2021]
+    [quarantined_record] = parsed.bad_rows
+    assert (quarantined_record.file, quarantined_record.line, quarantined_record.reason) == (PAGE_NAME, 2, reason)
+    assert json.loads(quarantined_record.content) == bad
+    with pytest.raises(WorldBankFormatError, match=rf"{re.escape(PAGE_NAME)}: record 2: {re.escape(reason)}"):
+        worldbank.parse([path])  # the strict parser accepts no bad record
+
+
+def test_a_page_with_a_bad_record_is_landed_for_the_load_to_quarantine(httpserver, tmp_path):
+    serve_pages(httpserver, MANF, api_pages([ROWS[0], {**ROWS[1], "value": "n/a"}], 1000))
+    [landed] = fetch(httpserver, tmp_path / "wdi")
+    assert [bad.line for bad in worldbank.read([landed.path]).bad_rows] == [2]
+
+
+def test_a_few_bad_records_go_to_quarantine_and_the_good_ones_load(settings, tmp_path):
+    from dagster_project.assets.sources import worldbank_spec
+
+    bad = {**ROWS[3], "date": "2021Q1"}
+    path = tmp_path / PAGE_NAME
+    path.write_text(api_pages([*ROWS[:3], bad], 1000)[0])
+    for _ in range(2):  # a re-run replaces the page's quarantined records, it does not add to them
+        parsed = load_raw(settings, worldbank_spec(), [path], max_bad_row_share=0.25)
+    assert parsed.frame.height == 3 and len(parsed.bad_rows) == 1
+    query = "SELECT country_iso3, year FROM raw.worldbank_indicators ORDER BY ALL"
+    assert warehouse_rows(settings, query) == [("CHN", 2019), ("CHN", 2020), ("CHN", 2021)]
+    [(source, file, line, reason, content)] = quarantined(settings)
+    assert (source, file, line) == ("worldbank", PAGE_NAME, 4) and reason.startswith("field 'date'")
+    assert json.loads(content) == bad
+
+
+def test_too_many_bad_records_fail_naming_the_file_and_records_and_keep_the_loaded_table(settings, tmp_path):
+    from dagster_project.assets.sources import worldbank_spec
+
+    path = tmp_path / PAGE_NAME
+    path.write_text(api_pages([*ROWS, {**ROWS[0], "date": None}], 1000)[0])
+    assert_too_many_bad_rows_fail(
+        settings, worldbank_spec(), path,
+        api_pages([ROWS[0], {**ROWS[1], "value": "n/a"}, {**ROWS[2], "countryiso3code": None}], 1000)[0],
+        rf"{re.escape(PAGE_NAME)}: 2 of 3 rows are malformed, more than TRADEDEP_MAX_BAD_ROW_SHARE=0\.5: "
+        r"record 2: field 'value'.*; record 3: field 'countryiso3code'",
+    )
 
 
 def test_conflicting_values_for_one_year_are_refused(tmp_path):

@@ -14,14 +14,16 @@ from dagster_project.settings import Settings
 
 
 def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResult:
-    """Turn a suite outcome into a check result that lists each failed expectation with samples,
-    and record it on the results page linked from the metadata."""
+    """Turn a suite outcome into a check result that lists each failed expectation with samples and a few
+    whole offending rows, and record it on the results page linked from the metadata."""
     page = record_outcome(quality_dir, outcome)
+    offending = offending_rows_markdown(outcome.failures)
     return dg.AssetCheckResult(
         passed=outcome.success,
         severity=dg.AssetCheckSeverity.ERROR,
         description=outcome.summary(),
         metadata={
+            **({"sample_offending_rows": dg.MetadataValue.md(offending)} if offending else {}),
             "results_page": dg.MetadataValue.path(str(page)),
             "rows_validated": dg.MetadataValue.int(outcome.row_count),
             "expectations": dg.MetadataValue.int(len(outcome.outcomes)),
@@ -34,12 +36,35 @@ def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResul
                         "unexpected_count": failure.unexpected_count,
                         "sample": failure.sample,
                         "error": failure.error,
+                        "rows": failure.rows,
                     }
                     for failure in outcome.failures
                 ]
             ),
         },
     )
+
+
+def offending_rows_markdown(failures: list[ExpectationOutcome]) -> str:
+    """A Markdown table of the sample offending rows of each failed expectation that has them."""
+    sections = []
+    for failure in failures:
+        if not failure.rows:
+            continue
+        columns = list(failure.rows[0])
+        target = f" on `{failure.column}`" if failure.column else ""
+        sections.append("\n".join([
+            f"**{failure.expectation}**{target}: {failure.unexpected_count} unexpected, the first {len(failure.rows)}:",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + " --- |" * len(columns),
+            *("| " + " | ".join(_markdown_cell(row.get(column)) for column in columns) + " |" for row in failure.rows),
+        ]))
+    return "\n\n".join(sections)
+
+
+def _markdown_cell(value: object) -> str:
+    return "NULL" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def validate_sector_dependency(settings: Settings) -> SuiteOutcome:

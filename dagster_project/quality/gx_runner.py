@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 SAMPLE_ROWS = 5
@@ -24,6 +26,7 @@ class ExpectationOutcome:
     unexpected_count: int | None = None
     sample: list[Any] = field(default_factory=list)
     error: str | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)  # up to SAMPLE_ROWS whole offending rows
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
@@ -61,7 +64,7 @@ def run_suite(suite_name: str, frame: pd.DataFrame, expectations: list[Any]) -> 
 
 def run_suite_in_batches(suite_name: str, frames: Iterable[pd.DataFrame], expectations: list[Any]) -> SuiteOutcome:
     """Validate each frame (e.g. one year of a large table) and merge: an expectation passes only if it
-    passes in every batch; unexpected counts add up; samples come from the first failing batch."""
+    passes in every batch; unexpected counts add up; samples and rows come from the first failing batch."""
     import great_expectations as gx  # imported here: GX takes seconds to import
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -79,7 +82,7 @@ def run_suite_in_batches(suite_name: str, frames: Iterable[pd.DataFrame], expect
         result = definition.get_batch(batch_parameters={"dataframe": frame}).validate(
             suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_ROWS}
         )
-        outcomes = [_outcome(item) for item in result.results]
+        outcomes = [_outcome(item, frame) for item in result.results]
         merged = outcomes if merged is None else [_merge(a, b) for a, b in zip(merged, outcomes, strict=True)]
         rows += len(frame)
     return SuiteOutcome(suite=suite_name, row_count=rows, outcomes=merged or [])
@@ -94,10 +97,11 @@ def _merge(first: ExpectationOutcome, second: ExpectationOutcome) -> Expectation
         unexpected_count=sum(counts) if counts else None,
         sample=first.sample if not first.success else second.sample,
         error=first.error or second.error,
+        rows=first.rows if not first.success else second.rows,
     )
 
 
-def _outcome(item: Any) -> ExpectationOutcome:
+def _outcome(item: Any, frame: pd.DataFrame) -> ExpectationOutcome:
     config = item.expectation_config
     column = config.kwargs.get("column") or (",".join(config.kwargs["column_list"]) if "column_list" in config.kwargs else None)
     details = item.result or {}
@@ -111,7 +115,16 @@ def _outcome(item: Any) -> ExpectationOutcome:
         unexpected_count=details.get("unexpected_count"),
         sample=[_plain(value) for value in details.get("partial_unexpected_list", [])[:SAMPLE_ROWS]],
         error=error,
+        rows=_offending_rows(frame, details.get("partial_unexpected_index_list") or []),
     )
+
+
+def _offending_rows(frame: pd.DataFrame, index: list[Any]) -> list[dict[str, Any]]:
+    """The whole rows GX found unexpected (it lists their index for row-level expectations: values out of
+    range or set, nulls, duplicated keys); none for table-level ones such as a row count."""
+    labels = [label for label in index[:SAMPLE_ROWS] if label in frame.index]
+    rows = frame.loc[labels].to_dict("records")
+    return [{str(column): _plain(value) for column, value in row.items()} for row in rows]
 
 
 def _error_message(info: Any) -> str | None:
@@ -130,8 +143,12 @@ def _plain(value: Any) -> Any:
     """JSON-friendly sample values (numpy scalars and NaN become plain Python values)."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray):  # a list column
+        return [_plain(item) for item in value.tolist()]
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and value != value:
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
+    if isinstance(value, date):  # also datetimes and pandas timestamps
+        return value.isoformat()
     return value

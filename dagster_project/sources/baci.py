@@ -8,6 +8,7 @@ product_codes_HS12_V202501.csv. Plain Python: no Dagster imports.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import duckdb
+import httpx
 import polars as pl
 
-from dagster_project.sources import landing
+from dagster_project.sources import landing, quarantine
 from dagster_project.warehouse import swap_rows, transaction
 
 TRADE_COLUMNS = {"t": "SMALLINT", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
@@ -107,11 +109,13 @@ def extracted_member(zip_path: Path, member: str, scratch_dir: Path) -> Iterator
 
     Only this member is written to disk, never the whole archive. A member whose declared size is
     implausible for a CSV is refused before anything is written; zipfile itself stops a member that
-    inflates past its declared size (a CRC error).
+    inflates past its declared size (a CRC error). The file's name carries the process id, so what a
+    killed process left behind is deleted by the next extraction.
     """
     check_member_size(zip_path, member)
     scratch_dir.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=".extract-", suffix=".csv", dir=scratch_dir)
+    remove_orphaned_extracts(scratch_dir)
+    handle, name = tempfile.mkstemp(prefix=f".extract-{os.getpid()}-", suffix=".csv", dir=scratch_dir)
     path = Path(name)
     try:
         with zipfile.ZipFile(zip_path) as archive, archive.open(member) as source, open(handle, "wb") as target:
@@ -121,6 +125,24 @@ def extracted_member(zip_path: Path, member: str, scratch_dir: Path) -> Iterator
         raise BaciFormatError(f"{zip_path}: member {member} is corrupt: {error}") from error
     finally:
         path.unlink(missing_ok=True)
+
+
+def remove_orphaned_extracts(scratch_dir: Path) -> None:
+    """Delete members extracted by processes that no longer run (e.g. a build killed in the middle of a load)."""
+    for path in scratch_dir.glob(".extract-*.csv"):
+        pid = path.name.split("-")[1]
+        if pid.isdigit() and not _process_running(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def check_member_size(zip_path: Path, member: str) -> None:
@@ -140,6 +162,8 @@ def check_member_size(zip_path: Path, member: str) -> None:
 def check_header(path: Path, expected: list[str], label: str) -> None:
     with path.open("r", encoding="utf-8", errors="replace") as handle:
         header = handle.readline().strip().lstrip("\ufeff")
+    if not header:
+        raise BaciFormatError(f"{label} is empty: expected a header line {','.join(expected)} and rows")
     found = [column.strip().strip('"') for column in header.split(",")]
     if found != expected:
         raise BaciFormatError(f"{label}: line 1 has columns {found}, expected {expected}")
@@ -199,12 +223,12 @@ def load_trade_year(
             con.execute("DELETE FROM raw.baci_trade WHERE t = ? AND hs_revision = ?", [year, release.hs_revision])
             rows = _insert_trade(con, csv_path, label, release, year, bool(source["synthetic"]))
             rejected = _quarantine(con, label)
-            if rejected and len(rejected) > max_bad_row_share * (rows + len(rejected)):
-                examples = "; ".join(f"line {line}: {reason}" for line, reason, _ in rejected[:3])
-                raise BaciFormatError(
-                    f"{label}: {len(rejected)} of {rows + len(rejected)} rows are malformed, more than "
-                    f"TRADEDEP_MAX_BAD_ROW_SHARE={max_bad_row_share}: {examples}"
-                )
+            too_many = quarantine.too_many_message(label, rows, [(line, reason) for line, reason, _ in rejected],
+                                                   max_bad_row_share)
+            if too_many:
+                raise BaciFormatError(too_many)
+            if rows == 0:  # BACI has flows every year: an empty file must not wipe the year
+                raise BaciFormatError(f"{label}: no rows after the header line; the year's previous rows are kept")
             _record_file(con, member, zip_path, release, source, rows)
         size = csv_path.stat().st_size
     return LoadStats(rows=rows, bytes=size, member=member, quarantined=len(rejected))
@@ -219,12 +243,7 @@ def _quarantine(con: duckdb.DuckDBPyConnection, label: str) -> list[tuple[int, s
                   any_value(csv_line)
            FROM trade_rejects GROUP BY line ORDER BY line"""
     ).fetchall()
-    con.execute("DELETE FROM raw.quarantine WHERE file = ?", [label])
-    if rejected:
-        con.executemany(
-            "INSERT INTO raw.quarantine VALUES ('baci', ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
-            [[label, line, reason, content] for line, reason, content in rejected],
-        )
+    quarantine.replace(con, "baci", [label], [quarantine.BadRow(label, *row) for row in rejected])
     return rejected
 
 
@@ -326,6 +345,8 @@ def ensure_release(
     years: tuple[int, ...],
     refresh: bool = False,
     progress: landing.Progress | None = None,
+    client: httpx.Client | None = None,
+    backoff_seconds: float = 2.0,
 ) -> tuple[landing.LandedFile, bool]:
     """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
     path = landing_dir / release.zip_name
@@ -338,7 +359,9 @@ def ensure_release(
         path,
         source="CEPII BACI",
         verify=lambda candidate: verify_release_zip(candidate, release, years),
+        client=client,
         progress=progress,
+        backoff_seconds=backoff_seconds,
     )
     return landed, True
 

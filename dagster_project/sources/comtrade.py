@@ -20,7 +20,8 @@ from urllib.parse import urlencode
 import httpx
 import polars as pl
 
-from dagster_project.sources import landing
+from dagster_project.sources import landing, quarantine
+from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "UN Comtrade"
 DEFAULT_BASE_URL = "https://comtradeapi.un.org"
@@ -233,7 +234,8 @@ def verify_response(path: Path, max_records: int, keyed: bool) -> None:
             f"the answer holds {records} records, the maxRecords of the request, so it is probably cut short: "
             f"split the request further"
         )
-    _records_frame(answer["data"], "the answer")
+    parsed = _records(answer["data"], "the answer")
+    quarantine.refuse_unreadable("the answer", parsed.frame.height, parsed.bad_rows, ComtradeFormatError, "record")
 
 
 def _load_answer(path: Path, label: str) -> dict:
@@ -292,42 +294,65 @@ SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+_INT_LIMITS = {pl.Int16: 2**15, pl.Int32: 2**31}
+
+
 def parse(path: Path) -> pl.DataFrame:
-    """The answer's records as a typed frame (SCHEMA); other fields and top-level keys are ignored."""
+    """Every record of the answer (see read), or ComtradeFormatError naming the first one that cannot be read."""
+    return read(path).strict(ComtradeFormatError)
+
+
+def read(path: Path) -> Parsed:
+    """The answer's records as a typed frame (SCHEMA); other fields and top-level keys are ignored.
+
+    A record that cannot be read (a missing field, a null key, a value of the wrong type or beyond its
+    column) is returned apart with its number (from 1) and reason; an answer that is not the API's JSON
+    raises ComtradeFormatError.
+    """
     try:
         answer = _load_answer(path, path.name)
     except ComtradeAnswerError as error:
         raise ComtradeFormatError(str(error)) from None
-    return _records_frame(answer["data"], path.name)
+    return _records(answer["data"], path.name)
 
 
-def _records_frame(records: list, label: str) -> pl.DataFrame:
+def _records(records: list, file: str) -> Parsed:
     columns: dict[str, list] = {column: [] for column in SCHEMA}
-    for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise ComtradeFormatError(f"{label}: record {index} is {type(record).__name__}, expected an object")
-        for column, field, kind, nullable in FIELDS:
-            columns[column].append(_field(record, field, kind, nullable, f"{label}: record {index}"))
-    try:
-        return pl.DataFrame(columns, schema=SCHEMA)
-    except (pl.exceptions.PolarsError, OverflowError, TypeError) as error:  # e.g. a year beyond Int16
-        first_line = str(error).splitlines()[0]
-        raise ComtradeFormatError(f"{label}: a value does not fit its column: {first_line}") from None
+    bad_rows: list[BadRow] = []
+    for number, record in enumerate(records, 1):
+        try:
+            values = _record(record)
+        except RowError as error:
+            bad_rows.append(BadRow(file, number, str(error), quarantine.json_text(record)))
+            continue
+        for column, value in values.items():
+            columns[column].append(value)
+    frame = pl.DataFrame(columns, schema=SCHEMA)
+    return Parsed(frame, {file: frame.height}, tuple(bad_rows), unit="record")
 
 
-def _field(record: dict, field: str, kind: type, nullable: bool, where: str) -> object:
+def _record(record: object) -> dict[str, object]:
+    if not isinstance(record, dict):
+        raise RowError(f"a {type(record).__name__}, expected an object")
+    return {column: _field(record, column, field, kind, nullable) for column, field, kind, nullable in FIELDS}
+
+
+def _field(record: dict, column: str, field: str, kind: type, nullable: bool) -> object:
     if field not in record:
-        raise ComtradeFormatError(f"{where} has no field {field!r}")
+        raise RowError(f"no field {field!r}")
     value = record[field]
     if value is None:
         if nullable:
             return None
-        raise ComtradeFormatError(f"{where}: field {field!r} is null")
+        raise RowError(f"field {field!r} is null")
     if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        limit = _INT_LIMITS[SCHEMA[column]]
+        if not -limit <= value < limit:
+            raise RowError(f"field {field!r} is {value}, beyond the range of its column {column}")
         return value
     if kind in (str, bool) and isinstance(value, kind):
         return value
     # Codes must arrive as text: a number would have lost its leading zeros.
-    raise ComtradeFormatError(f"{where}: field {field!r} is {value!r}, expected {kind.__name__}")
+    raise RowError(f"field {field!r} is {value!r}, expected {kind.__name__}")

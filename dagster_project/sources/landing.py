@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,11 @@ import httpx
 MANIFEST_NAME = "manifest.json"
 CHUNK_BYTES = 1 << 20
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+# A server asking to wait longer than this (e.g. a daily quota) fails the download at once, saying so.
+MAX_RETRY_AFTER_SECONDS = 300.0
+
+# Tests replace this to observe the backoff without waiting.
+_sleep = time.sleep
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
 
@@ -120,8 +126,9 @@ def download(
 ) -> LandedFile:
     """Download url to destination atomically, verify it, and record it in the manifest.
 
-    Retries transport errors, 429 and 5xx a bounded number of times with exponential backoff,
-    honouring Retry-After. `verify` raises if the complete file is not what the source serves.
+    Retries transport errors (reset, timeout, a body cut short), 429 and 5xx a bounded number of
+    times with exponential backoff, honouring Retry-After up to MAX_RETRY_AFTER_SECONDS. Any other
+    status fails at once. `verify` raises if the complete file is not what the source serves.
     Secrets go in `headers` (e.g. an API key): they are sent, never logged nor recorded.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
@@ -136,9 +143,14 @@ def download(
             except DownloadError as error:
                 raise DownloadError(f"{source}: {error}") from None
             except _Retryable as error:
+                if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
+                    raise DownloadError(
+                        f"{source}: {url} answered {error.cause} and asks to wait {error.retry_after:.0f} s before "
+                        f"trying again (more than {MAX_RETRY_AFTER_SECONDS:.0f} s): try again later"
+                    ) from None
                 if attempt == attempts:
                     raise DownloadError(f"{source}: {url} failed after {attempts} attempts: {error.cause}") from None
-                time.sleep(error.retry_after if error.retry_after is not None else backoff_seconds * 2 ** (attempt - 1))
+                _sleep(error.retry_after if error.retry_after is not None else backoff_seconds * 2 ** (attempt - 1))
         try:
             verify(temporary)
         except Exception as error:
@@ -181,16 +193,52 @@ def _stream_to(
                         progress(written, expected)
                 handle.flush()
                 os.fsync(handle.fileno())
+            # Content-Length counts the bytes on the wire, compressed when the server gzips the answer.
+            received = response.num_bytes_downloaded
     except httpx.TransportError as error:
         raise _Retryable(f"{type(error).__name__}: {error}") from error
-    if expected is not None and written != expected:
-        raise _Retryable(f"body cut short: {written} of {expected} bytes")
+    if expected is not None and received != expected:
+        raise _Retryable(f"body cut short: {received} of {expected} bytes")
     return written, digest.hexdigest()
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    return float(value) if value.strip().isdigit() else None
+    """Seconds the server asks to wait: Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
+    value = response.headers.get("retry-after", "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def logged_progress(log: Callable[[str], None], name: str, every_seconds: float = 5.0) -> Progress:
+    """A Progress callback that logs size, share and rate of a download at most every few seconds."""
+    started = last = time.monotonic()
+
+    def report(done: int, total: int | None) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < every_seconds and done != total:
+            return
+        last = now
+        rate = done / max(now - started, 1e-9)
+        of_total = f" of {human_bytes(total)} ({done / total:.0%})" if total else ""
+        log(f"{name}: {human_bytes(done)}{of_total} at {human_bytes(rate)}/s")
+
+    return report
+
+
+def human_bytes(count: float) -> str:
+    units = ("B", "KB", "MB", "GB", "TB")
+    index = 0
+    while count >= 1024 and index < len(units) - 1:
+        count, index = count / 1024, index + 1
+    return f"{count:.1f} {units[index]}"
 
 
 def _now() -> str:

@@ -43,8 +43,9 @@ from pathlib import Path
 import httpx
 import polars as pl
 
-from dagster_project.sources import landing
+from dagster_project.sources import landing, quarantine
 from dagster_project.sources.landing import LandedFile
+from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "OECD TiVA"
 DEFAULT_BASE_URL = "https://sdmx.oecd.org"
@@ -213,31 +214,48 @@ def _pause(seconds: float) -> None:
 
 
 def verify_csv(path: Path) -> None:
-    """Raise TivaFormatError unless the file parses completely (so a bad answer is never landed)."""
-    parse(path)
+    """Raise TivaFormatError unless the file is SDMX-CSV with at least one readable row when it has rows
+    (so an answer in another format is never landed; a few bad rows are quarantined at load)."""
+    parsed = read(path)
+    quarantine.refuse_unreadable(path.name, parsed.frame.height, parsed.bad_rows, TivaFormatError, "line")
 
 
 def parse(path: Path) -> pl.DataFrame:
-    """The file's observations, typed, with values in USD (OBS_VALUE x 10^UNIT_MULT); empty values are null."""
-    reader = csv.reader(io.StringIO(_read_text(path)))
+    """Every observation of the file (see read), or TivaFormatError naming the first row that cannot be read."""
+    return read(path).strict(TivaFormatError)
+
+
+def read(path: Path) -> Parsed:
+    """The file's observations, typed, with values in USD (OBS_VALUE x 10^UNIT_MULT); empty values are null.
+
+    A row that cannot be read (too few fields, a unit other than USD, a bad year, value or multiplier) is
+    returned apart with its line and reason; a file that is not SDMX-CSV, lacks a column or repeats an
+    observation raises TivaFormatError.
+    """
+    lines = io.StringIO(_read_text(path)).readlines()
+    reader = csv.reader(lines)
     header = [name.strip() for name in next(reader)]
     index = _column_index(path, header)
     columns: dict[str, list[object]] = {name: [] for name in SCHEMA}
+    bad_rows: list[BadRow] = []
     seen: dict[tuple[object, ...], int] = {}
+    end = reader.line_num
     for row in reader:
+        start, end = end, reader.line_num  # a quoted field may span lines
         if not any(field.strip() for field in row):
             continue
-        line = reader.line_num
-        if len(row) <= max(index.values()):
-            raise TivaFormatError(f"{path}: line {line} has only {len(row)} fields, fewer than the header needs")
-        record = _record(path, line, {name: row[position].strip() for name, position in index.items()})
+        try:
+            record = _record(row, index)
+        except RowError as error:
+            bad_rows.append(BadRow(path.name, end, str(error), "".join(lines[start:end]).rstrip("\r\n")))
+            continue
         key = tuple(value for name, value in record.items() if name != "value_usd")
         if key in seen:
-            raise TivaFormatError(f"{path}: line {line} repeats the observation of line {seen[key]}: {key}")
-        seen[key] = line
+            raise TivaFormatError(f"{path}: line {end} repeats the observation of line {seen[key]}: {key}")
+        seen[key] = end
         for name, value in record.items():
             columns[name].append(value)
-    return pl.DataFrame(columns, schema=SCHEMA)
+    return Parsed(pl.DataFrame(columns, schema=SCHEMA), {path.name: len(seen)}, tuple(bad_rows))
 
 
 def _read_text(path: Path) -> str:
@@ -268,12 +286,14 @@ def _column_index(path: Path, header: list[str]) -> dict[str, int]:
     return {name: header.index(name) for name in REQUIRED_COLUMNS}
 
 
-def _record(path: Path, line: int, fields: dict[str, str]) -> dict[str, object]:
-    where = f"{path}: line {line}"
+def _record(row: list[str], index: dict[str, int]) -> dict[str, object]:
+    if len(row) <= max(index.values()):
+        raise RowError(f"only {len(row)} fields, fewer than the header needs")
+    fields = {name: row[position].strip() for name, position in index.items()}
     if fields["UNIT_MEASURE"] != "USD":
-        raise TivaFormatError(f"{where}, field UNIT_MEASURE: {fields['UNIT_MEASURE']!r}, expected USD")
+        raise RowError(f"field UNIT_MEASURE: {fields['UNIT_MEASURE']!r}, expected USD")
     if not re.fullmatch(r"\d{4}", fields["TIME_PERIOD"]):
-        raise TivaFormatError(f"{where}, field TIME_PERIOD: {fields['TIME_PERIOD']!r} is not a year")
+        raise RowError(f"field TIME_PERIOD: {fields['TIME_PERIOD']!r} is not a year")
     return {
         "measure": fields["MEASURE"],
         "ref_area": fields["REF_AREA"],
@@ -281,23 +301,23 @@ def _record(path: Path, line: int, fields: dict[str, str]) -> dict[str, object]:
         "counterpart_area": fields["COUNTERPART_AREA"],
         "unit_measure": fields["UNIT_MEASURE"],
         "year": int(fields["TIME_PERIOD"]),
-        "value_usd": _value_usd(where, fields["OBS_VALUE"], fields["UNIT_MULT"]),
+        "value_usd": _value_usd(fields["OBS_VALUE"], fields["UNIT_MULT"]),
     }
 
 
-def _value_usd(where: str, obs_value: str, unit_mult: str) -> float | None:
+def _value_usd(obs_value: str, unit_mult: str) -> float | None:
     if obs_value in _MISSING_VALUES:
         return None
     try:
         value = Decimal(obs_value)
     except InvalidOperation:
-        raise TivaFormatError(f"{where}, field OBS_VALUE: {obs_value!r} is not a number") from None
+        raise RowError(f"field OBS_VALUE: {obs_value!r} is not a number") from None
     if not value.is_finite():
-        raise TivaFormatError(f"{where}, field OBS_VALUE: {obs_value!r} is not a finite number")
+        raise RowError(f"field OBS_VALUE: {obs_value!r} is not a finite number")
     if not re.fullmatch(r"-?\d{1,2}", unit_mult):
-        raise TivaFormatError(f"{where}, field UNIT_MULT: {unit_mult!r} is not a power of ten")
+        raise RowError(f"field UNIT_MULT: {unit_mult!r} is not a power of ten")
     # Decimal keeps the scaling exact: 75114.2 x 10^6 is 75114200000, not 75114200000.00001.
     result = float(value.scaleb(int(unit_mult)))
     if not math.isfinite(result):
-        raise TivaFormatError(f"{where}: {obs_value} x 10^{unit_mult} overflows")
+        raise RowError(f"{obs_value} x 10^{unit_mult} overflows")
     return result

@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import polars as pl
 
-from dagster_project.sources import landing
+from dagster_project.sources import landing, quarantine
+from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "World Bank WDI"
 DEFAULT_BASE_URL = "https://api.worldbank.org"
@@ -59,6 +60,7 @@ class Page:
     total: int
     last_updated: str | None
     records: list[tuple[object, ...]]
+    bad_rows: tuple[BadRow, ...] = ()  # records that cannot be read, numbered from 1
 
 
 def page_url(base_url: str, indicator: str, first_year: int, last_year: int, page: int) -> str:
@@ -139,13 +141,25 @@ def _page_verifier(indicator: str, number: int) -> Callable[[Path], None]:
             raise WorldBankFormatError(
                 f"indicator {indicator}: asked for page {number}, the answer is page {page.number}"
             )
+        label = f"indicator {indicator}, page {number}"
+        quarantine.refuse_unreadable(label, len(page.records), page.bad_rows, WorldBankFormatError, "record")
 
     return verify
 
 
 def parse(paths: list[Path]) -> pl.DataFrame:
-    """All rows of the given pages, typed; rows repeated across pages are kept once."""
-    rows = [(*record, path.name) for path in paths for record in read_page(path).records]
+    """All rows of the given pages (see read), or WorldBankFormatError naming the first record that cannot be read."""
+    return read(paths).strict(WorldBankFormatError)
+
+
+def read(paths: list[Path]) -> Parsed:
+    """All rows of the given pages, typed; rows repeated across pages are kept once.
+
+    Records that cannot be read (a missing or mistyped field) are returned apart with their number in the
+    page (from 1) and reason; a page that is not the API's answer raises WorldBankFormatError.
+    """
+    pages = [(path.name, read_page(path)) for path in paths]
+    rows = [(*record, name) for name, page in pages for record in page.records]
     frame = pl.DataFrame(rows, schema={**SCHEMA, "source_file": pl.String}, orient="row")
     distinct = frame.unique(subset=list(SCHEMA), keep="first", maintain_order=True)
     conflicts = distinct.filter(pl.struct(KEY).is_duplicated())
@@ -157,13 +171,19 @@ def parse(paths: list[Path]) -> pl.DataFrame:
             f"{', '.join(files)}: indicator {first['indicator_id']}, {first['country_iso3']} {first['year']} has "
             f"different values in different pages (pages of different vintages?); fetch again with refresh"
         )
-    return distinct.drop("source_file").sort(KEY)
+    return Parsed(
+        frame=distinct.drop("source_file").sort(KEY),
+        rows_by_file={name: len(page.records) for name, page in pages},
+        bad_rows=tuple(bad for _, page in pages for bad in page.bad_rows),
+        unit="record",
+    )
 
 
 def read_page(path: Path, indicator: str | None = None) -> Page:
-    """One landed answer, checked.
+    """One landed answer, checked; records that cannot be read are kept apart in its bad_rows.
 
-    Raises WorldBankFormatError on HTML, bad JSON, the API's error answer, a bad header or a bad row.
+    Raises WorldBankFormatError on HTML, bad JSON, the API's error answer, a bad header, or a record of
+    another indicator than the one given.
     """
     payload = _load_json(path)
     _raise_if_api_error(payload, path, indicator)
@@ -175,14 +195,18 @@ def read_page(path: Path, indicator: str | None = None) -> Page:
         rows = []  # a query without data
     if not isinstance(rows, list):
         raise WorldBankFormatError(f"{path.name}: the second element should be the list of rows, got {_preview(rows)}")
-    records = [_record(path, index, row) for index, row in enumerate(rows, 1)]
-    if indicator is not None:
-        for index, record in enumerate(records, 1):
-            if record[0] != indicator:
-                raise WorldBankFormatError(
-                    f"{path.name}: record {index} is indicator {record[0]}, expected {indicator}"
-                )
-    return Page(number, pages, total, _optional_text(header.get("lastupdated")), records)
+    records: list[tuple[object, ...]] = []
+    bad_rows: list[BadRow] = []
+    for index, row in enumerate(rows, 1):
+        try:
+            record = _record(row)
+        except RowError as error:
+            bad_rows.append(BadRow(path.name, index, str(error), quarantine.json_text(row)))
+            continue
+        if indicator is not None and record[0] != indicator:
+            raise WorldBankFormatError(f"{path.name}: record {index} is indicator {record[0]}, expected {indicator}")
+        records.append(record)
+    return Page(number, pages, total, _optional_text(header.get("lastupdated")), records, tuple(bad_rows))
 
 
 def _load_json(path: Path) -> object:
@@ -225,68 +249,68 @@ def _header_int(path: Path, header: dict[str, object], key: str) -> int:
     raise WorldBankFormatError(f"{path.name}: header field {key!r} should be a count, got {value!r}")
 
 
-def _record(path: Path, index: int, row: object) -> tuple[object, ...]:
-    where = f"{path.name}: record {index}"
+def _record(row: object) -> tuple[object, ...]:
+    """One row in SCHEMA's column order; RowError names the field that cannot be read."""
     if not isinstance(row, dict):
-        raise WorldBankFormatError(f"{where} should be an object, got {_preview(row)}")
-    indicator_id, indicator_name = _id_and_value(row, "indicator", where)
-    _, country_name = _id_and_value(row, "country", where)
+        raise RowError(f"should be an object, got {_preview(row)}")
+    indicator_id, indicator_name = _id_and_value(row, "indicator")
+    _, country_name = _id_and_value(row, "country")
     return (
         indicator_id,
         indicator_name,
-        _required_text(row, "countryiso3code", where),
+        _required_text(row, "countryiso3code"),
         country_name,
-        _year(row, where),
-        _value(row, where),
-        _optional_field_text(row, "unit", where),
-        _optional_field_text(row, "obs_status", where),
-        _decimal(row, where),
+        _year(row),
+        _value(row),
+        _optional_field_text(row, "unit"),
+        _optional_field_text(row, "obs_status"),
+        _decimal(row),
     )
 
 
-def _id_and_value(row: dict[str, object], field: str, where: str) -> tuple[str, str | None]:
+def _id_and_value(row: dict[str, object], field: str) -> tuple[str, str | None]:
     nested = row.get(field)
     if not isinstance(nested, dict) or not isinstance(nested.get("id"), str) or not nested["id"]:
-        raise WorldBankFormatError(f"{where}, field {field!r}: expected an object with a text id, got {nested!r}")
+        raise RowError(f"field {field!r}: expected an object with a text id, got {nested!r}")
     return nested["id"], _optional_text(nested.get("value"))
 
 
-def _required_text(row: dict[str, object], field: str, where: str) -> str:
+def _required_text(row: dict[str, object], field: str) -> str:
     value = row.get(field)
     if not isinstance(value, str) or not value:
-        raise WorldBankFormatError(f"{where}, field {field!r}: expected text, got {value!r}")
+        raise RowError(f"field {field!r}: expected text, got {value!r}")
     return value
 
 
-def _year(row: dict[str, object], where: str) -> int:
+def _year(row: dict[str, object]) -> int:
     value = row.get("date")
     if not isinstance(value, str) or not YEAR_PATTERN.fullmatch(value):
-        raise WorldBankFormatError(f"{where}, field 'date': expected a year as text like \"2021\", got {value!r}")
+        raise RowError(f"field 'date': expected a year as text like \"2021\", got {value!r}")
     return int(value)
 
 
-def _value(row: dict[str, object], where: str) -> float | None:
+def _value(row: dict[str, object]) -> float | None:
     if "value" not in row:
-        raise WorldBankFormatError(f"{where}: field 'value' is missing")
+        raise RowError("field 'value' is missing")
     value = row["value"]
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise WorldBankFormatError(f"{where}, field 'value': expected a number or null, got {value!r}")
+        raise RowError(f"field 'value': expected a number or null, got {value!r}")
     return float(value)
 
 
-def _optional_field_text(row: dict[str, object], field: str, where: str) -> str | None:
+def _optional_field_text(row: dict[str, object], field: str) -> str | None:
     value = row.get(field)
     if value is not None and not isinstance(value, str):
-        raise WorldBankFormatError(f"{where}, field {field!r}: expected text, got {value!r}")
+        raise RowError(f"field {field!r}: expected text, got {value!r}")
     return value
 
 
-def _decimal(row: dict[str, object], where: str) -> int | None:
+def _decimal(row: dict[str, object]) -> int | None:
     value = row.get("decimal")
     if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise WorldBankFormatError(f"{where}, field 'decimal': expected a whole number, got {value!r}")
+        raise RowError(f"field 'decimal': expected a whole number, got {value!r}")
     return value
 
 
