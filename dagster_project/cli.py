@@ -1,7 +1,7 @@
-"""`tradedep`: build the warehouse, open the UI, query it read-only, run the quality checks.
+"""`tradedep`: build the warehouse, open the UI, query it read-only, run the quality checks, export the marts.
 
 Exit codes: 0 success; 1 the build or a check failed; 2 bad settings or arguments, or a source
-cannot be reached; 3 the warehouse is locked by another process.
+cannot be reached; 3 the warehouse is locked by another process, or another build is running.
 """
 
 from __future__ import annotations
@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="run the data-quality suites against the current warehouse")
     check.set_defaults(handler=_check)
+
+    export = commands.add_parser(
+        "export", help="check the marts, then write each as Parquet and CSV with a data dictionary (for BI tools)"
+    )
+    export.add_argument("--format", default="parquet,csv", help="comma-separated formats: parquet, csv (default both)")
+    export.add_argument("--dest", type=Path, help="destination folder (default: <data dir>/marts)")
+    export.set_defaults(handler=_export)
     return parser
 
 
@@ -74,6 +81,21 @@ def _apply_overrides(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
+    """One build at a time: a second one, or one finding the warehouse open elsewhere, exits with EXIT_BUSY."""
+    from dagster_project.warehouse import WarehouseBusyError, build_lock, connect
+
+    try:
+        with build_lock(settings.warehouse_path):
+            if settings.warehouse_path.exists():
+                with connect(settings.warehouse_path):  # a reader or writer elsewhere holds DuckDB's lock
+                    pass
+            return _run_build(args, settings)
+    except WarehouseBusyError as error:
+        print(f"tradedep build: {error}", file=sys.stderr)
+        return EXIT_BUSY
+
+
+def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     started = time.monotonic()
     if not settings.sample:
         problem = _unreachable_source(settings)
@@ -114,11 +136,11 @@ def _unreachable_source(settings: Settings) -> str | None:
 
 
 def prepare_dagster_home(settings: Settings) -> None:
-    """Dagster's instance folder, with telemetry off: a build sends nothing anywhere."""
+    """Dagster's instance folder, with telemetry off (a build sends nothing anywhere) and no sign-up pop-up in the UI."""
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        config.write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8")
 
 
 def prepare_dbt_manifest(settings: Settings) -> None:
@@ -169,6 +191,42 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from dagster_project.quality import mart_suites, raw_suites
+
+    suites = [*raw_suites.enabled_suites(settings), *mart_suites.enabled_suites(settings)]
+    return _run_suites("check", settings, suites, verbose=True)
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from dagster_project import exports
+    from dagster_project.assets.dbt import DBT_PROJECT
+    from dagster_project.quality import mart_suites
+
+    formats = tuple(part.strip() for part in args.format.split(",") if part.strip())
+    destination = (args.dest or settings.exports_dir).expanduser().resolve()
+    try:
+        exports.validate_formats(formats)
+    except exports.ExportError as error:
+        print(f"tradedep export: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    checked = _run_suites("export", settings, mart_suites.enabled_suites(settings), verbose=False)
+    if checked != EXIT_OK:
+        print("tradedep export: nothing exported, because the marts failed their checks", file=sys.stderr)
+        return checked
+    prepare_dbt_manifest(settings)
+    try:
+        written = exports.export_marts(settings.warehouse_path, destination, DBT_PROJECT.manifest_path, formats)
+    except exports.ExportError as error:
+        print(f"tradedep export: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for mart in written:
+        print(f"{mart.name:<36} {mart.rows:>10,} rows  " + "  ".join(path.name for path in mart.files))
+    print(f"{len(written)} marts exported to {destination} (data dictionary: {exports.DICTIONARY_NAME}.md, .json)")
+    return EXIT_OK
+
+
+def _run_suites(command: str, settings: Settings, suites: list, verbose: bool) -> int:
+    """Run the suites read-only and record them on the results page; the exit code says how it went."""
+    from dagster_project.quality import raw_suites
     from dagster_project.quality.checks import run_guarded
     from dagster_project.quality.results_page import record_outcome
     from dagster_project.warehouse import WarehouseBusyError, connect
@@ -177,16 +235,16 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         with connect(settings.warehouse_path, read_only=True):
             pass
     except WarehouseBusyError as error:
-        print(f"tradedep check: {error}", file=sys.stderr)
+        print(f"tradedep {command}: {error}", file=sys.stderr)
         return EXIT_BUSY
     except FileNotFoundError as error:
-        print(f"tradedep check: {error}", file=sys.stderr)
+        print(f"tradedep {command}: {error}", file=sys.stderr)
         return EXIT_FAILED
-    suites = [*raw_suites.enabled_suites(settings), *mart_suites.enabled_suites(settings)]
     outcomes = [run_guarded(suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in suites]
     for outcome in outcomes:
         page = record_outcome(settings.quality_dir, outcome)
-        print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
+        if verbose or not outcome.success:
+            print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
     passed = sum(outcome.success for outcome in outcomes)
     print(f"{passed} of {len(outcomes)} suites passed; results page: {page}")
     return EXIT_OK if passed == len(outcomes) else EXIT_FAILED

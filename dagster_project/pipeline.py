@@ -6,13 +6,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from dagster_project.definitions import BUILD_JOB, build_definitions
+from dagster_project.definitions import BUILD_JOB, build_definitions, partition_range_tags
 from dagster_project.settings import Settings
 
 SELECTION_JOB = "build_selection"
-# One run covers every configured year: the yearly assets load their partitions in sequence.
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 @dataclass
@@ -46,7 +43,7 @@ def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
     job = defs.resolve_job_def(job_name)
     tags = {}
     if job.partitions_def is not None:
-        tags = {RANGE_START_TAG: str(settings.years[0]), RANGE_END_TAG: str(settings.years[-1])}
+        tags = partition_range_tags(settings)
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},

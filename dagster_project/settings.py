@@ -101,6 +101,15 @@ class Settings:
     def quality_dir(self) -> Path:
         return self.data_dir / "quality"
 
+    @property
+    def exports_dir(self) -> Path:
+        """The BI exports: one Parquet and one CSV file per mart, and the data dictionary."""
+        return self.data_dir / "marts"
+
+    @property
+    def report_path(self) -> Path:
+        return self.data_dir / "report" / "index.html"
+
     def dbt_vars(self) -> dict[str, object]:
         """Values dbt models need from the settings, passed as --vars."""
         return {

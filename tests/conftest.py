@@ -1,12 +1,15 @@
 """Shared fixtures: small hand-written BACI release zips, settings in a temporary data directory."""
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dagster_project.settings import load_settings
 from dagster_project.sources.baci import Release
+from dagster_project.sources.landing import LandedFile, sha256_of
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 RELEASE = Release("HS12", "V202501")
@@ -45,3 +48,47 @@ def release_members(trade: dict[int, str]) -> dict[str, str]:
 @pytest.fixture
 def settings(tmp_path):
     return load_settings({"TRADEDEP_DATA_DIR": str(tmp_path / "data"), "TRADEDEP_YEARS": "2019-2020"})
+
+
+def load_raw(settings, spec, paths: list[Path], max_bad_row_share: float = 0.5):
+    """Load landed files into an API source's raw table as its raw asset does; returns what was parsed."""
+    from dagster_project.assets.sources import load_table  # imports Dagster: only the tests that load need it
+
+    files = [LandedFile(path, f"file://{path}", path.stat().st_size, sha256_of(path), "", False) for path in paths]
+    return load_table(dataclasses.replace(settings, max_bad_row_share=max_bad_row_share), spec, files)
+
+
+def warehouse_rows(settings, query: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return con.execute(query).fetchall()
+
+
+def quarantined(settings) -> list[tuple]:
+    """raw.quarantine's rows: (source, file, line, reason, content)."""
+    return warehouse_rows(settings, "SELECT source, file, line, reason, content FROM raw.quarantine ORDER BY ALL")
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The sample warehouse (3 years) built by `tradedep build --sample`; tests in the xdist group
+    "sample_build" share one build."""
+    from sample_build import build_sample
+
+    return build_sample(tmp_path_factory.mktemp("pipeline") / "data")
+
+
+def assert_too_many_bad_rows_fail(settings, spec, path: Path, bad_text: str, message: str) -> None:
+    """Load the landed file as it is, rewrite it as bad_text and load again (at most half the rows may be bad):
+    the second load fails with `message`, and the raw table and raw.quarantine keep what the first one wrote."""
+    from dagster_project.sources.quarantine import TooManyBadRowsError
+
+    def snapshot():
+        return warehouse_rows(settings, f"SELECT * FROM {spec.table} ORDER BY ALL"), quarantined(settings)
+
+    load_raw(settings, spec, [path])
+    before = snapshot()
+    assert before[0], "the first load should load rows"
+    path.write_text(bad_text, encoding="utf-8")
+    with pytest.raises(TooManyBadRowsError, match=message):
+        load_raw(settings, spec, [path], max_bad_row_share=0.5)
+    assert snapshot() == before

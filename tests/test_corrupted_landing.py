@@ -14,7 +14,7 @@ from dagster_project.settings import BIN_DIR, PROJECT_ROOT, load_settings
 from dagster_project.sources import landing
 from dagster_project.sources.baci import Release
 
-pytestmark = pytest.mark.pipeline
+pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("corrupted_landing")]
 RELEASE = Release("HS12", "V202501")
 MARTS = ("marts.fct_sector_dependency", "marts.fct_product_dependency")
 

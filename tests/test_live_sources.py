@@ -20,7 +20,7 @@ from dagster_project.settings import BIN_DIR, PROJECT_ROOT
 from dagster_project.sources import comtrade, oecd_tiva, worldbank
 from dagster_project.sources.baci import Release
 
-pytestmark = pytest.mark.pipeline
+pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("live_sources")]
 API_KEY = "test-key-7f3a9c-never-logged"
 PRODUCTS = ["854231", "848620"]
 COMTRADE_YEARS = [2024]
@@ -127,6 +127,8 @@ def test_the_key_goes_only_in_the_header_and_is_written_nowhere(live_build):
     assert all(key is None for path, key in live_build["seen"] if not path.startswith("/data/v1/"))
     for run in (live_build["first"], live_build["second"]):
         assert API_KEY not in run.stdout + run.stderr
+    # The grep covers Dagster's event log (every log line, asset metadata and error of the runs) and compute logs.
+    assert list((live_build["data_dir"] / "dagster_home" / "history" / "runs").glob("*.db"))
     leaks = [path for path in live_build["data_dir"].rglob("*") if path.is_file() and API_KEY.encode() in path.read_bytes()]
     assert leaks == []
     manifest = json.loads((live_build["data_dir"] / "raw" / "comtrade" / "manifest.json").read_text())

@@ -4,7 +4,6 @@ import json
 import os
 import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -13,37 +12,11 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, load_settings
+from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
+from sample_build import YEARS, query, tradedep
 
-pytestmark = pytest.mark.pipeline
-YEARS = (2014, 2015, 2016)
+pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("sample_build")]
 MART = "marts.fct_sector_dependency"
-
-
-@dataclass
-class Built:
-    env: dict[str, str]
-    settings: Settings
-    first_run: subprocess.CompletedProcess
-
-
-def tradedep(env, *args, timeout=600):
-    return subprocess.run([BIN_DIR / "tradedep", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("pipeline") / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDEP_") and k != "DAGSTER_HOME"}
-    env.update({"TRADEDEP_DATA_DIR": str(data_dir), "TRADEDEP_YEARS": f"{YEARS[0]}-{YEARS[-1]}"})
-    result = tradedep(env, "build", "--sample")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return Built(env=env, settings=load_settings({**env, "TRADEDEP_SAMPLE": "1"}), first_run=result)
-
-
-def query(settings, sql, params=None):
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        return con.sql(sql, params=params or None).pl()
 
 
 def test_the_build_reports_a_synthetic_warehouse(built):
@@ -108,7 +81,7 @@ def test_materialisations_are_recorded_and_marked_synthetic(built):
                 metadata = event.asset_materialization.metadata
                 assert metadata["synthetic"].value is True, key
             trade = instance.get_latest_materialization_event(dg.AssetKey(["raw", "baci_trade"])).asset_materialization
-            assert trade.metadata["row_count"].value > 0 and trade.metadata["byte_count"].value > 0
+            assert trade.metadata["rows_loaded"].value > 0 and trade.metadata["byte_count"].value > 0
             assert "BACI_HS12_Y2016_V202501.csv" in trade.metadata["source_members"].value
     finally:
         del os.environ["DAGSTER_HOME"]
@@ -190,14 +163,24 @@ def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built):
     tables = query(built.settings, counts_sql)["name"].to_list()
     before = {name: query(built.settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
     mart_before = query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, partner_group, year")
+    checksums_before = mart_checksums(built.settings)
     result = tradedep(built.env, "build", "--sample")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     after = {name: query(built.settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
     assert after == before
     assert json.loads(manifest_path.read_text()) == manifest_before  # the landed zip was not fetched again
     assert query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, partner_group, year").equals(mart_before)
+    assert mart_checksums(built.settings) == checksums_before  # every mart, value for value
     run_id = re.search(r"\(run ([0-9a-f-]+),", result.stdout).group(1)
     assert not list((DBT_PROJECT_DIR / "target").glob(f"tradedep_dbt-{run_id[:7]}-*"))  # a successful run cleans up
+
+
+def mart_checksums(settings) -> dict[str, tuple[int, str]]:
+    """Row count and an order-free checksum of every row of every mart."""
+    names = query(settings, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'")["table_name"]
+    assert len(names) >= 10
+    return {name: tuple(query(settings, f"SELECT count(*), sum(hash(r)::HUGEINT)::VARCHAR FROM marts.{name} AS r").row(0))
+            for name in names}
 
 
 def test_select_builds_a_part(built):

@@ -1,10 +1,12 @@
 """Dagster assets for CEPII BACI: the landed release zip and the raw.* tables loaded from it."""
 
 
+import dataclasses
 from collections.abc import Callable
 
 import dagster as dg
 
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.sample import baci_sample
 from dagster_project.settings import Settings
 from dagster_project.sources import baci, landing
@@ -30,6 +32,22 @@ def origin_metadata(landed: landing.LandedFile) -> dict[str, dg.MetadataValue]:
     return metadata
 
 
+class LandingConfig(dg.Config):
+    """Run config of the landing assets: refresh fetches the source again even when a verified copy is landed."""
+
+    refresh: bool = False
+
+
+def landing_settings(settings: Settings, config: LandingConfig) -> Settings:
+    return dataclasses.replace(settings, refresh=True) if config.refresh else settings
+
+
+def described_table(settings: Settings, table: str) -> dict[str, dg.MetadataValue]:
+    """The table's column schema, total row count and preview (see table_metadata)."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return table_metadata(con, table)
+
+
 def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     release = baci.Release(settings.hs_revision, settings.baci_release)
     years = dg.StaticPartitionsDefinition([str(year) for year in settings.years])
@@ -50,12 +68,14 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             "Not downloaded again while a verified copy is present, unless TRADEDEP_REFRESH=1."
         ),
     )
-    def baci_release(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def baci_release(context: dg.AssetExecutionContext, config: LandingConfig) -> dg.MaterializeResult:
         if settings.sample:
             landed, downloaded = baci_sample.ensure_sample_release(settings.baci_landing_dir, release), False
         else:
             landed, downloaded = baci.ensure_release(
-                settings.baci_landing_dir, release, settings.baci_url, settings.years, refresh=settings.refresh
+                settings.baci_landing_dir, release, settings.baci_url, settings.years,
+                refresh=landing_settings(settings, config).refresh,
+                progress=landing.logged_progress(context.log.info, release.zip_name),
             )
         state = "synthetic sample" if settings.sample else "downloaded" if downloaded else "already landed and verified"
         context.log.info(f"{landed.path.name}: {state}")
@@ -99,7 +119,8 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         return dg.MaterializeResult(
             metadata={
                 **origin_metadata(landed),
-                "row_count": dg.MetadataValue.int(sum(stats.rows for stats in loaded)),
+                **described_table(settings, "raw.baci_trade"),
+                "rows_loaded": dg.MetadataValue.int(sum(stats.rows for stats in loaded)),
                 "byte_count": dg.MetadataValue.int(sum(stats.bytes for stats in loaded)),
                 "source_members": dg.MetadataValue.text(", ".join(stats.member for stats in loaded)),
                 "rows_by_year": dg.MetadataValue.json({stats.member: stats.rows for stats in loaded}),
@@ -113,10 +134,11 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             landed = recorded_release()
             with connect(settings.warehouse_path) as con:
                 stats = load(con, landed.path, release, landed.manifest_entry())
+                described = table_metadata(con, ".".join(key.path))
             return dg.MaterializeResult(
                 metadata={
                     **origin_metadata(landed),
-                    "row_count": dg.MetadataValue.int(stats.rows),
+                    **described,
                     "byte_count": dg.MetadataValue.int(stats.bytes),
                     "source_member": dg.MetadataValue.text(stats.member),
                 }

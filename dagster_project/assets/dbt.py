@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from dagster_project import raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.warehouse import connect
 
@@ -36,12 +37,29 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         with connect(settings.warehouse_path) as con:
             raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
-        invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context)
-        yield from mark_synthetic(invocation.stream(), settings.sample)
+        invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context, raise_on_error=False)
+        events = list(mark_synthetic(invocation.stream(), settings.sample))
+        # dbt holds the warehouse's write lock while it runs, so the tables are described once it has finished.
+        yield from with_table_metadata(events, settings, context.assets_def.keys_by_output_name)
+        if not invocation.is_successful():
+            raise invocation.get_error()
         # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.
         shutil.rmtree(DBT_PROJECT_DIR / invocation.target_path, ignore_errors=True)
 
     return tradedep_dbt
+
+
+def with_table_metadata(events: list[Any], settings: Settings, keys: Mapping[str, dg.AssetKey]) -> Iterator[Any]:
+    """Add each built table's column schema, row count and preview to its materialisation.
+
+    Asset keys are schema/table (the translator's default), so a key names its table in the warehouse.
+    """
+    with connect(settings.warehouse_path, read_only=True) as con:
+        for event in events:
+            if isinstance(event, dg.Output | dg.AssetMaterialization):
+                key = event.asset_key if isinstance(event, dg.AssetMaterialization) else keys[event.output_name]
+                event = event.with_metadata({**event.metadata, **table_metadata(con, ".".join(key.path))})
+            yield event
 
 
 def mark_synthetic(events: Iterator[Any], synthetic: bool) -> Iterator[Any]:

@@ -1,28 +1,28 @@
 """Dagster assets for the API sources (UN Comtrade, OECD TiVA, World Bank WDI): landing and raw tables.
 
 Each source has a landing asset (download into the landing zone, or write the synthetic sample) and a
-raw asset (parse the landed files and replace the raw table in one transaction). A source switched
-off in TRADEDEP_SOURCES has no assets; its raw table stays empty.
+raw asset (parse the landed files and replace the raw table and the files' rows of raw.quarantine in one
+transaction). A source switched off in TRADEDEP_SOURCES has no assets; its raw table stays empty.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from dagster_project import raw_tables
-from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.assets.baci import SYNTHETIC_NOTE, LandingConfig, described_table, landing_settings
 from dagster_project.hs_codes import sector_products, sector_sample
 from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
 from dagster_project.settings import Settings
-from dagster_project.sources import comtrade, landing, oecd_tiva, worldbank
+from dagster_project.sources import comtrade, landing, oecd_tiva, quarantine, worldbank
 
 TIVA_VERSION = "1.0"  # the 2023 edition (1995-2020)
 # Always in the Comtrade sample: processors, memories, chip-making machines, electric cars, solar modules.
 HEADLINE_PRODUCTS = ("854231", "854232", "848620", "870380", "854143")
-from dagster_project.warehouse import connect, replace_rows
+from dagster_project.warehouse import connect, swap_rows, transaction
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class SourceSpec:
     description: str
     land: Callable[[Settings, Path], list[landing.LandedFile]]  # download, or write the sample
     file_names: Callable[[Settings, Path], list[str]]  # the landed files the configured run uses
-    parse: Callable[[list[Path]], pl.DataFrame]  # the landed files into the raw table's columns
-    year_column: str | None = None  # replace one year per transaction when set
+    parse: Callable[[list[Path]], quarantine.Parsed]  # the landed files into the raw table's columns, and bad rows
+    year_column: str | None = None  # replace only the years loaded when set
 
 
 def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
@@ -49,18 +49,27 @@ def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
     return [entry for entry in found if entry is not None]
 
 
-def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedFile]) -> pl.DataFrame:
-    """Parse the landed files and replace the raw table (per year when the source is yearly)."""
+def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedFile]) -> quarantine.Parsed:
+    """Parse the landed files and, in one transaction, replace the raw table (only the years loaded when the
+    source is yearly) and the files' rows of raw.quarantine with the rows that could not be read.
+
+    Past TRADEDEP_MAX_BAD_ROW_SHARE of bad rows in a file, TooManyBadRowsError names the file and its first
+    bad lines, and nothing is written.
+    """
     synthetic = any(file.synthetic for file in files)
-    frame = spec.parse([file.path for file in files]).with_columns(pl.lit(synthetic).alias("synthetic"))
+    parsed = spec.parse([file.path for file in files])
+    parsed.check_share(settings.max_bad_row_share)
+    frame = parsed.frame.with_columns(pl.lit(synthetic).alias("synthetic"))
     with connect(settings.warehouse_path) as con:
         raw_tables.create_all(con)
-        if spec.year_column is None:
-            replace_rows(con, spec.table, frame)
-        else:
-            for (year,), rows in frame.group_by(spec.year_column, maintain_order=True):
-                replace_rows(con, spec.table, rows, f"{spec.year_column} = ?", [year])
-    return frame
+        with transaction(con):
+            if spec.year_column is None:
+                swap_rows(con, spec.table, frame)
+            else:
+                for (year,), rows in frame.group_by(spec.year_column, maintain_order=True):
+                    swap_rows(con, spec.table, rows, f"{spec.year_column} = ?", [year])
+            quarantine.replace(con, spec.name, [file.path.name for file in files], parsed.bad_rows)
+    return replace(parsed, frame=frame)
 
 
 def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinition]:
@@ -68,8 +77,8 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
     folder = settings.landing_for(spec.name)
 
     @dg.asset(key=landing_key, group_name="raw", kinds={"file"}, description=f"{spec.description} Landed files.")
-    def landed(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        files = spec.land(settings, folder)
+    def landed(context: dg.AssetExecutionContext, config: LandingConfig) -> dg.MaterializeResult:
+        files = spec.land(landing_settings(settings, config), folder)
         context.log.info(f"{spec.name}: {len(files)} files landed in {folder}")
         return dg.MaterializeResult(metadata={**_origin(files), "files": len(files), "folder": dg.MetadataValue.path(str(folder)),
                                               "size_bytes": sum(file.size for file in files)})
@@ -79,17 +88,26 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
         deps=[landing_key],
         group_name="raw",
         kinds={"duckdb", "polars"},
-        description=f"{spec.description} Replaced {'one year per transaction' if spec.year_column else 'in one transaction'}.",
+        description=f"{spec.description} {'The years loaded are' if spec.year_column else 'The table is'} replaced in "
+        "one transaction; rows that cannot be read go to raw.quarantine.",
     )
     def raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         files = landed_files(folder, spec.file_names(settings, folder))
-        frame = load_table(settings, spec, files)
+        parsed = load_table(settings, spec, files)
+        bad = len(parsed.bad_rows)
+        message = f"{spec.table}: {parsed.frame.height:,} rows from {len(files)} files, {bad} malformed rows"
+        if bad:
+            first = quarantine.describe(parsed.bad_rows[0], parsed.unit)
+            context.log.warning(f"{message} in raw.quarantine (first: {first})")
+        else:
+            context.log.info(message)
         return dg.MaterializeResult(
             metadata={
                 **_origin(files),
-                "row_count": dg.MetadataValue.int(frame.height),
+                **described_table(settings, spec.table),
                 "byte_count": dg.MetadataValue.int(sum(file.size for file in files)),
                 "source_files": dg.MetadataValue.int(len(files)),
+                "quarantined_rows": dg.MetadataValue.int(bad),
             }
         )
 
@@ -124,7 +142,7 @@ def worldbank_spec() -> SourceSpec:
         "medium and high-tech share of manufacturing) for China, the US and the EU.",
         land=land,
         file_names=file_names,
-        parse=worldbank.parse,
+        parse=worldbank.read,
     )
 
 
@@ -165,7 +183,7 @@ def comtrade_spec() -> SourceSpec:
         "(partners: EU27 members, the US, the world) and the US and EU27 members' reported exports to China (mirror).",
         land=land,
         file_names=lambda settings, folder: [request.file_name for request in requests(settings)],
-        parse=lambda paths: pl.concat([comtrade.parse(path) for path in paths], how="vertical"),
+        parse=lambda paths: quarantine.concat([comtrade.read(path) for path in paths]),
         year_column="ref_year",
     )
 
@@ -192,5 +210,5 @@ def oecd_tiva_spec() -> SourceSpec:
         "(EXGR) of China and the world by ISIC Rev.4 manufacturing industry, in USD.",
         land=land,
         file_names=lambda settings, folder: [request.file_name(TIVA_VERSION) for request in requests],
-        parse=lambda paths: pl.concat([oecd_tiva.parse(path) for path in paths], how="vertical"),
+        parse=lambda paths: quarantine.concat([oecd_tiva.read(path) for path in paths]),
     )
