@@ -70,8 +70,7 @@ def quarantined(settings) -> list[tuple]:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """The sample warehouse (3 years) built by `tradedep build --sample`; tests in the xdist group
-    "sample_build" share one build."""
+    """The sample warehouse (3 years) built by `tradedep build --sample`, once per test worker."""
     from sample_build import build_sample
 
     return build_sample(tmp_path_factory.mktemp("pipeline") / "data")

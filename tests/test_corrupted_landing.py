@@ -14,7 +14,7 @@ from dagster_project.settings import BIN_DIR, PROJECT_ROOT, load_settings
 from dagster_project.sources import landing
 from dagster_project.sources.baci import Release
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("corrupted_landing")]
+pytestmark = pytest.mark.pipeline
 RELEASE = Release("HS12", "V202501")
 MARTS = ("marts.fct_sector_dependency", "marts.fct_product_dependency")
 
@@ -37,6 +37,12 @@ def clean(tmp_path_factory):
 
 def run_id(stdout: str) -> str:
     return re.search(r"\(run ([0-9a-f-]+),", stdout).group(1)
+
+
+def exported_files(settings) -> dict[str, tuple[int, bytes]]:
+    """The export folder and the report, with each file's modification time and content."""
+    files = [*settings.exports_dir.iterdir(), settings.report_path]
+    return {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in files}
 
 
 def marts(settings):
@@ -63,7 +69,8 @@ def corrupt_year(settings, year: int, extra_lines: list[str], duplicate_first_ro
 
 def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check(clean):
     env, settings, first_run = clean
-    before = marts(settings)
+    before, exports_before = marts(settings), exported_files(settings)
+    assert "fct_sector_dependency.parquet" in exports_before
     corrupt_year(settings, 2015, ["2015,999,156,854231,5.0,1.0"], duplicate_first_row=True)
     result = tradedep(env, "build", "--sample")
     assert result.returncode == 1
@@ -72,6 +79,7 @@ def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check
     assert "expect_compound_columns_to_be_unique on t,i,j,k failed: 2 unexpected" in reasons
     assert "expect_column_values_to_be_in_set on i failed: 1 unexpected, e.g. [999]" in reasons
     assert marts(settings) == before  # nothing downstream of the failing check was rebuilt
+    assert exported_files(settings) == exports_before  # nor exported, nor reported
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     try:
         with dg.DagsterInstance.get() as instance:

@@ -20,7 +20,7 @@ from dagster_project.settings import BIN_DIR, PROJECT_ROOT
 from dagster_project.sources import comtrade, oecd_tiva, worldbank
 from dagster_project.sources.baci import Release
 
-pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("live_sources")]
+pytestmark = pytest.mark.pipeline
 API_KEY = "test-key-7f3a9c-never-logged"
 PRODUCTS = ["854231", "848620"]
 COMTRADE_YEARS = [2024]

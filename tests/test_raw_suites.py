@@ -11,8 +11,6 @@ from dagster_project.quality.gx_runner import run_suite_in_batches
 from dagster_project.settings import load_settings
 from dagster_project.warehouse import connect
 
-pytestmark = pytest.mark.xdist_group("raw_suites")  # its module fixture runs once
-
 YEARS = (2019, 2020)
 COUNTRIES = [(156, "China", "CN", "CHN"), (842, "USA", "US", "USA"), (276, "Germany", "DE", "DEU"),
              (384, "Côte d'Ivoire", "CI", "CIV"), *((code, f"Country {code}", "", f"C{code:02d}") for code in range(1, 30))]

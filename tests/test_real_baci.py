@@ -18,7 +18,6 @@ from dagster_project.sources.baci import Release
 
 pytestmark = [
     pytest.mark.pipeline,
-    pytest.mark.xdist_group("real_baci"),
     pytest.mark.skipif(not (REFERENCE_DIR / "baci").exists(), reason="../shared/reference is not beside the repository"),
 ]
 RELEASE = Release("HS22", "V202501")

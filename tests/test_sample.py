@@ -11,8 +11,6 @@ from dagster_project.sample import baci_sample
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources import baci
 
-pytestmark = pytest.mark.xdist_group("sample")  # its module fixture runs once
-
 HS22 = baci.Release("HS22", "V202501")  # two years (2022-2023): quick to generate
 EU27 = {40, 56, 100, 191, 196, 203, 208, 233, 246, 251, 276, 300, 348, 372, 380, 428, 440, 442, 470, 528, 616, 620,
         642, 703, 705, 724, 752}

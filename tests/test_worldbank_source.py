@@ -13,8 +13,6 @@ from dagster_project.sample import worldbank_sample
 from dagster_project.sources import landing, worldbank
 from dagster_project.sources.worldbank import WorldBankFormatError
 
-pytestmark = pytest.mark.xdist_group("worldbank")  # its module fixture runs once
-
 MANF = "NV.IND.MANF.CD"
 GDP = "NY.GDP.MKTP.CD"
 API_PATH = "/v2/country/CHN;USA;EUU/indicator/{}"
