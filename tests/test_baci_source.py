@@ -218,3 +218,20 @@ def test_too_many_malformed_rows_fail_the_load_and_keep_what_was_loaded(con, tmp
         baci.load_trade_year(con, zip_path, RELEASE, 2019, SOURCE, tmp_path / "scratch", max_bad_row_share=0.1)
     assert con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = 2019").fetchall() == [(3,)]
     assert con.execute("SELECT count(*) FROM raw.quarantine").fetchall() == [(0,)]
+
+
+def test_an_unchanged_year_is_kept_and_a_changed_one_reloaded(con, release_zip):
+    def load_2019(source):
+        return baci.load_trade_year(con, release_zip, RELEASE, 2019, source, release_zip.parent.parent / "tmp",
+                                    skip_unchanged=True)
+
+    first = load_2019(SOURCE)
+    loaded_at = con.execute("SELECT loaded_at FROM raw.baci_files").fetchall()
+    again = load_2019(SOURCE)
+    assert not first.unchanged and again.unchanged and (again.rows, again.member) == (first.rows, first.member)
+    assert con.execute("SELECT loaded_at FROM raw.baci_files").fetchall() == loaded_at  # not read again
+    other_zip = {**SOURCE, "sha256": "1" * 64}
+    assert not load_2019(other_zip).unchanged
+    con.execute("DELETE FROM raw.baci_trade WHERE v > 100")  # rows lost since: the year is loaded again
+    assert not load_2019(other_zip).unchanged
+    assert con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = 2019").fetchall() == [(3,)]

@@ -111,10 +111,11 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             with connect(settings.warehouse_path) as con:
                 stats = baci.load_trade_year(
                     con, landed.path, release, year, landed.manifest_entry(), settings.scratch_dir,
-                    max_bad_row_share=settings.max_bad_row_share,
+                    max_bad_row_share=settings.max_bad_row_share, skip_unchanged=not settings.refresh,
                 )
             quarantined = f", {stats.quarantined} malformed rows quarantined" if stats.quarantined else ""
-            context.log.info(f"{stats.member}: {stats.rows:,} rows, {stats.bytes:,} bytes{quarantined}")
+            kept = " (already loaded from this zip, same sha256: kept)" if stats.unchanged else ""
+            context.log.info(f"{stats.member}: {stats.rows:,} rows, {stats.bytes:,} bytes{quarantined}{kept}")
             loaded.append(stats)
         return dg.MaterializeResult(
             metadata={

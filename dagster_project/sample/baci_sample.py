@@ -171,8 +171,12 @@ def _split(china: int, total: float, weights: dict[int, float], rng: np.random.G
     return flows
 
 
-def trade_frame(release: Release, year: int) -> pl.DataFrame:
-    """One year's trade CSV as a frame with BACI's columns t,i,j,k,v,q."""
+def trade_frame(release: Release, year: int, rows_per_year: int | None = None) -> pl.DataFrame:
+    """One year's trade CSV as a frame with BACI's columns t,i,j,k,v,q.
+
+    `rows_per_year` (for benchmarks at real scale, e.g. 10 million) pads the year with filler flows between random
+    country pairs in random products up to that many rows; by default the sample is unchanged.
+    """
     first_year = HS_REVISION_FIRST_YEAR[release.hs_revision]
     rows = [
         (exporter, importer, code, value)
@@ -185,10 +189,35 @@ def trade_frame(release: Release, year: int) -> pl.DataFrame:
     unit_value = rng.lognormal(np.log(8.0), 1.0, frame.height)  # thousand USD per tonne
     missing = rng.random(frame.height) < 0.02  # BACI lacks a quantity for about 2% of flows
     quantity = np.where(missing, np.nan, frame["v"].to_numpy() / unit_value)
-    return frame.select(
+    frame = frame.select(
         pl.lit(year, pl.Int32).alias("t"), "i", "j", "k", pl.col("v").round(3),
         pl.Series("q", quantity).fill_nan(None).round(3),
-    ).sort("i", "j", "k")
+    )
+    if rows_per_year is not None and rows_per_year > frame.height:
+        frame = pl.concat([frame, _filler_flows(release, year, frame, rows_per_year - frame.height)])
+        # The same order as below, several times faster at this size: one integer key (codes < 1000, k six digits).
+        return frame.sort(pl.col("i").cast(pl.Int64) * 10**9 + pl.col("j") * 10**6 + pl.col("k").cast(pl.Int64))
+    return frame.sort("i", "j", "k")
+
+
+def _filler_flows(release: Release, year: int, existing: pl.DataFrame, count: int) -> pl.DataFrame:
+    """`count` flows of random products between random country pairs, none on a key `existing` holds."""
+    codes = pl.Series("k", hs6_codes(release.hs_revision))
+    pairs = np.array([(e, i) for e, *_ in COUNTRIES for i, *_ in COUNTRIES if e != i], dtype=np.int32)
+    grid = len(codes) * len(pairs)
+    if existing.height + count > grid:
+        raise ValueError(f"at most {grid:,} rows a year fit {len(pairs):,} country pairs x {len(codes):,} products")
+    rng = np.random.default_rng([SEED, year, count])
+    # Draw enough distinct keys that `count` remain once the sample's own keys are taken out.
+    pair_index, code_index = np.divmod(rng.choice(grid, size=min(grid, count + existing.height), replace=False), len(codes))
+    keys = pl.DataFrame({"i": pairs[pair_index, 0], "j": pairs[pair_index, 1], "k": codes.gather(code_index)})
+    keys = keys.join(existing.select("i", "j", "k"), on=["i", "j", "k"], how="anti", maintain_order="left").head(count)
+    value = np.maximum(rng.lognormal(np.log(20.0), 2.5, keys.height), 0.001)  # thousand USD
+    quantity = np.where(rng.random(keys.height) < 0.02, np.nan, value / rng.lognormal(np.log(8.0), 1.0, keys.height))
+    return keys.select(
+        pl.lit(year, pl.Int32).alias("t"), "i", "j", "k", pl.Series("v", value).round(3),
+        pl.Series("q", quantity).fill_nan(None).round(3),
+    )
 
 
 def countries_csv() -> bytes:
@@ -209,8 +238,10 @@ def products_csv(hs_revision: str) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def write_release_zip(path: Path, release: Release) -> None:
-    """Write the synthetic release zip to path, atomically and byte-for-byte reproducibly."""
+def write_release_zip(path: Path, release: Release, rows_per_year: int | None = None) -> None:
+    """Write the synthetic release zip to path, atomically and byte-for-byte reproducibly.
+
+    `rows_per_year` pads every year to that many rows (benchmarks at real scale: see trade_frame)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.part")
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
@@ -218,7 +249,7 @@ def write_release_zip(path: Path, release: Release) -> None:
         _add(archive, release.countries_member, countries_csv())
         _add(archive, release.products_member, products_csv(release.hs_revision))
         for year in release_years(release):
-            csv_bytes = trade_frame(release, year).write_csv(null_value="NA", float_precision=3).encode("utf-8")
+            csv_bytes = trade_frame(release, year, rows_per_year).write_csv(null_value="NA", float_precision=3).encode("utf-8")
             _add(archive, release.trade_member(year), csv_bytes)
     os.replace(temporary, path)
 

@@ -71,6 +71,7 @@ class LoadStats:
     bytes: int
     member: str
     quarantined: int = 0
+    unchanged: bool = False  # the year was already loaded from this very zip: kept, not read again
 
 
 def list_members(zip_path: Path) -> dict[str, int]:
@@ -206,17 +207,21 @@ def load_trade_year(
     source: dict[str, object],
     scratch_dir: Path,
     max_bad_row_share: float = 0.001,
+    skip_unchanged: bool = False,
 ) -> LoadStats:
     """Replace one year of raw.baci_trade from the zip, in one transaction.
 
     `source` is the landed file's manifest entry (url, sha256, synthetic). Rows that cannot be parsed
     (a value that is not a number, a wrong column count) go to raw.quarantine with their line and reason;
     past `max_bad_row_share` of the rows, or for a row that breaks BACI's invariants, the load fails with
-    the file, line and field named and the year's previous rows stay as they were.
+    the file, line and field named and the year's previous rows stay as they were. With `skip_unchanged`,
+    a year already loaded from the same zip (see unchanged_load) is kept as it is.
     """
     member = release.trade_member(year)
     label = f"{zip_path.name}:{member}"
     create_raw_tables(con)
+    if skip_unchanged and (kept := unchanged_load(con, zip_path, release, year, source, max_bad_row_share)):
+        return kept
     with extracted_member(zip_path, member, scratch_dir) as csv_path:
         check_header(csv_path, list(TRADE_COLUMNS), label)
         with transaction(con):
@@ -232,6 +237,35 @@ def load_trade_year(
             _record_file(con, member, zip_path, release, source, rows)
         size = csv_path.stat().st_size
     return LoadStats(rows=rows, bytes=size, member=member, quarantined=len(rejected))
+
+
+def unchanged_load(
+    con: duckdb.DuckDBPyConnection, zip_path: Path, release: Release, year: int, source: dict[str, object],
+    max_bad_row_share: float,
+) -> LoadStats | None:
+    """The year's last load when it came from a zip with the same sha256 (so the same member bytes), the
+    table still holds exactly the rows it recorded, and its quarantined rows are within today's share; else None."""
+    member = release.trade_member(year)
+    label = f"{zip_path.name}:{member}"
+    found = con.execute(
+        """SELECT row_count,
+                  (SELECT count(*) FROM raw.baci_trade
+                   WHERE t = $year AND hs_revision = $revision AND release = $release AND synthetic = $synthetic),
+                  (SELECT count(*) FROM raw.quarantine WHERE source = 'baci' AND file = $label)
+           FROM raw.baci_files
+           WHERE member = $member AND hs_revision = $revision AND release = $release AND zip_file = $zip
+             AND zip_sha256 = $sha256 AND synthetic = $synthetic""",
+        {"year": year, "revision": release.hs_revision, "release": release.release, "synthetic": bool(source["synthetic"]),
+         "label": label, "member": member, "zip": zip_path.name, "sha256": source["sha256"]},
+    ).fetchall()
+    if not found:
+        return None
+    recorded, present, quarantined = found[0]
+    if present != recorded or quarantined > max_bad_row_share * (recorded + quarantined):
+        return None
+    with zipfile.ZipFile(zip_path) as archive:
+        size = archive.getinfo(member).file_size
+    return LoadStats(rows=recorded, bytes=size, member=member, quarantined=quarantined, unchanged=True)
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, label: str) -> list[tuple[int, str, str]]:
@@ -255,21 +289,22 @@ def _insert_trade(
     con.execute("DROP TABLE IF EXISTS trade_rejects")
     con.execute("DROP TABLE IF EXISTS trade_reject_scans")
     try:
-        # q is read as text: BACI marks missing quantities as NA, sometimes padded with spaces.
-        # The WHERE clause rejects rows that break BACI's invariants in the same single pass.
+        # q is read as text: BACI marks missing quantities as NA, sometimes padded with spaces; it is parsed
+        # once, in the subquery. The WHERE clause rejects rows that break BACI's invariants in the same single pass.
         result = con.execute(
             f"""INSERT INTO raw.baci_trade
-                SELECT t, i, j, k, v, TRY_CAST(nullif(nullif(trim(q), ''), 'NA') AS DOUBLE), $revision, $release, $synthetic
-                FROM read_csv($path, header = true, delim = ',', quote = '"', columns = {{{columns}}},
-                              auto_detect = false, strict_mode = true,
-                              store_rejects = true, rejects_table = 'trade_rejects', rejects_scan = 'trade_reject_scans')
+                SELECT t, i, j, k, v, q_value, $revision, $release, $synthetic
+                FROM (SELECT *, TRY_CAST(nullif(nullif(trim(q), ''), 'NA') AS DOUBLE) AS q_value
+                      FROM read_csv($path, header = true, delim = ',', quote = '"', columns = {{{columns}}},
+                                    auto_detect = false, strict_mode = true, store_rejects = true,
+                                    rejects_table = 'trade_rejects', rejects_scan = 'trade_reject_scans'))
                 WHERE CASE
                     WHEN t IS DISTINCT FROM $year THEN error(format('a row has year t={{}}, expected {{}}', t, $year))
                     WHEN i IS NULL OR j IS NULL THEN error('a row has an empty exporter i or importer j')
                     WHEN NOT regexp_full_match(coalesce(k, ''), '[0-9]{{6}}')
                         THEN error(format('a row has product k={{}}, expected 6 digits', k))
                     WHEN v IS NULL OR v < 0 THEN error(format('a row has value v={{}} (exporter {{}}, product {{}})', v, i, k))
-                    WHEN trim(q) NOT IN ('', 'NA') AND TRY_CAST(trim(q) AS DOUBLE) IS NULL
+                    WHEN q_value IS NULL AND trim(q) NOT IN ('', 'NA')
                         THEN error(format('a row has quantity q={{}} (exporter {{}}, product {{}})', q, i, k))
                     ELSE true END""",
             {"revision": release.hs_revision, "release": release.release, "synthetic": synthetic, "path": str(csv_path), "year": year},
