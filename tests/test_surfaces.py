@@ -1,0 +1,198 @@
+"""What analysts see: the Dagster UI (GraphQL and the rendered graph), the exports, the report, asset metadata.
+
+Builds its own sample warehouse (the `built` fixture, once per test worker): pytest-xdist sends each file to
+one worker, so this file and test_pipeline.py run side by side. Browser tests drive headless Chromium, which
+`.ci/run` installs; outside CI they are skipped without it.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+
+import dagster as dg
+import duckdb
+import httpx
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dagster_project.settings import BIN_DIR, PROJECT_ROOT
+from sample_build import query, tradedep
+
+pytestmark = pytest.mark.pipeline
+GROUPS = {"raw", "seeds", "staging", "intermediate", "marts", "quality", "exports", "report"}
+LOCATION = "dagster_project.definitions"
+
+
+def marts(settings) -> list[str]:
+    return query(settings, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY 1")["table_name"].to_list()
+
+
+def chromium() -> str:
+    binary = next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None)
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: .ci/run installs it (apt-get install chromium)")
+        pytest.skip("no Chromium installed (apt-get install chromium); CI installs it")
+    return binary
+
+
+def render_dom(url: str) -> str:
+    """The page's DOM after its scripts ran, as headless Chromium sees it."""
+    result = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1600,2400",
+         "--virtual-time-budget=20000", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def webserver(built):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**built.env, **built.settings.process_env()}
+    process = subprocess.Popen([BIN_DIR / "dagster-webserver", "-m", LOCATION, "-h", "127.0.0.1", "-p", str(port)],
+                               env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read()[-3000:]
+            try:
+                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("the Dagster webserver did not answer within 120 s")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def graphql(url: str, text: str) -> dict:
+    response = httpx.post(f"{url}/graphql", json={"query": text}, timeout=60)
+    response.raise_for_status()
+    body = response.json()
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+def test_the_webserver_lists_every_asset_with_group_description_and_checks(webserver, built):
+    nodes = graphql(webserver, """{ assetNodes { assetKey { path } groupName description kinds
+        assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }""")["assetNodes"]
+    by_key = {"/".join(node["assetKey"]["path"]): node for node in nodes}
+    from dagster_project.definitions import build_definitions
+
+    saved = dict(os.environ)
+    try:
+        expected = {key.to_user_string() for key in build_definitions(built.settings).resolve_asset_graph().get_all_asset_keys()}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert set(by_key) == expected and len(expected) >= 40
+    assert {node["groupName"] for node in nodes} == GROUPS
+    assert all(node["description"] and node["kinds"] for node in nodes), [k for k, n in by_key.items() if not n["description"]]
+    assert by_key["exports/mart_files"]["groupName"] == "exports" and by_key["report/dependency_report"]["groupName"] == "report"
+    assert "great_expectations" in by_key["quality/validation_results_page"]["kinds"]
+    checks = {key: {check["name"]: check["blocking"] for check in node["assetChecksOrError"]["checks"]} for key, node in by_key.items()}
+    for table in ("raw/baci_trade", "raw/comtrade_flows", "raw/oecd_tiva", "raw/worldbank_indicators", *(f"marts/{m}" for m in marts(built.settings))):
+        suite = f"gx_{table.replace('/', '_')}" if table.startswith("raw") else f"gx_{table.split('/')[1]}"
+        assert checks[table].get(suite) is True, (table, checks[table])
+
+
+def test_jobs_and_the_monthly_schedule_are_served_and_the_schedule_is_off(webserver):
+    data = graphql(webserver, """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+        jobs { name } schedules { name cronSchedule scheduleState { status } } } } } }""")
+    repository = data["repositoriesOrError"]["nodes"][0]
+    assert {"build_all", "refresh_sources", "rebuild_marts", "export"} <= {job["name"] for job in repository["jobs"]}
+    schedule = next(s for s in repository["schedules"] if s["name"] == "monthly_refresh")
+    assert schedule["cronSchedule"] == "0 3 2 * *" and schedule["scheduleState"]["status"] == "STOPPED"
+
+
+def test_the_browser_renders_the_asset_graph(webserver):
+    graph = render_dom(f"{webserver}/locations/{LOCATION}/asset-groups/marts")
+    drawn = {name for name in re.findall(r'data-tooltip="([a-z_]+)"', graph)}
+    assert len(drawn & {"fct_sector_dependency", "fct_product_dependency", "fct_self_reliance_trend", "fct_mirror_gaps",
+                        "fct_industry_import_penetration", "dim_sector", "dim_partner", "dim_country", "dim_product",
+                        "dim_data_source"}) >= 3, drawn
+    assert graph.count("<path") >= 10 and "Asset checks" in graph  # edges and node bodies were drawn
+    lineage = render_dom(f"{webserver}/asset-groups")
+    assert all(f">{group}<" in lineage for group in GROUPS)
+
+
+def test_the_browser_renders_the_report_charts(built):
+    page = built.settings.report_path
+    dom = render_dom(page.as_uri())
+    sectors = query(built.settings, "SELECT count(*) AS n FROM marts.dim_sector")["n"][0]
+    assert dom.count('<svg class="chart"') == sectors + 2  # a panel per sector, the change chart, chokepoint counts
+    assert len(re.findall(r'<path class="series" d="M[\d.]+,[\d.]+ L', dom)) == 2 * sectors  # US and EU27 lines
+    assert dom.count('<rect class="bar') >= sectors
+    assert "SYNTHETIC SAMPLE" in dom.split("<h1>")[0]
+
+
+def test_the_exports_read_back_to_the_marts(built):
+    folder = built.settings.exports_dir
+    names = marts(built.settings)
+    assert sorted(path.stem for path in folder.glob("*.parquet")) == names
+    with duckdb.connect(str(built.settings.warehouse_path), read_only=True) as con:
+        for name in names:
+            mart = con.sql(f"SELECT * FROM marts.{name}").pl()
+            order = mart.columns
+            schema = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                      "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position", [name]).fetchall())
+            from_polars = pl.read_parquet(folder / f"{name}.parquet")
+            from_duckdb = con.sql(f"SELECT * FROM read_parquet('{folder / name}.parquet')").pl()
+            from_csv = con.sql(f"SELECT * FROM read_csv('{folder / name}.csv', header = true, columns = ?)", params=[schema]).pl()
+            for exported in (from_polars, from_duckdb, from_csv):
+                assert_frame_equal(exported.sort(order, nulls_last=True), mart.sort(order, nulls_last=True))
+    dictionary = (folder / "data_dictionary.md").read_text()
+    assert "SYNTHETIC SAMPLE" in dictionary and all(f"## {name} (" in dictionary for name in names)
+    assert not list(folder.glob(".*"))
+
+
+def test_tables_show_columns_rows_and_a_preview_in_the_ui(built):
+    os.environ["DAGSTER_HOME"] = str(built.settings.dagster_home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            for key in (["raw", "baci_trade"], ["raw", "comtrade_flows"], ["marts", "fct_sector_dependency"]):
+                metadata = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata
+                columns = [column.name for column in metadata["dagster/column_schema"].value.columns]
+                assert metadata["dagster/row_count"].value > 0, key
+                assert metadata["preview"].value.startswith("| " + " | ".join(columns) + " |"), key
+            report = instance.get_latest_materialization_event(dg.AssetKey(["report", "dependency_report"]))
+            assert report.asset_materialization.metadata["synthetic"].value is True
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def test_export_command_checks_first_and_exports_nothing_from_bad_marts(built, tmp_path):
+    good = tradedep(built.env, "export", "--format", "csv", "--dest", str(tmp_path / "good"))
+    assert good.returncode == 0, good.stderr
+    assert sorted(p.stem for p in (tmp_path / "good").glob("*.csv")) == marts(built.settings)
+    assert not list((tmp_path / "good").glob("*.parquet"))
+    bad_warehouse = tmp_path / "bad.duckdb"
+    shutil.copy(built.settings.warehouse_path, bad_warehouse)
+    with duckdb.connect(str(bad_warehouse)) as con:
+        con.execute("UPDATE marts.fct_product_dependency SET us_import_share = 2 WHERE hs6 = (SELECT min(hs6) FROM marts.fct_product_dependency)")
+    bad = tradedep({**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}, "export", "--dest", str(tmp_path / "bad"))
+    assert bad.returncode == 1 and "nothing exported" in bad.stderr and "us_import_share" in bad.stdout
+    assert not (tmp_path / "bad").exists()
+    unknown = tradedep(built.env, "export", "--format", "xlsx", "--dest", str(tmp_path / "x"))
+    assert unknown.returncode == 2 and "unknown export format xlsx" in unknown.stderr
+
+
+def test_sql_reads_a_query_from_a_file(built, tmp_path):
+    query_file = tmp_path / "q.sql"
+    query_file.write_text("SELECT count(DISTINCT sector) AS sectors FROM marts.fct_sector_dependency")
+    result = tradedep(built.env, "sql", "--file", str(query_file))
+    assert result.returncode == 0 and "14" in result.stdout
+    failed = tradedep(built.env, "sql", "SELECT * FROM no_such_table")
+    assert failed.returncode == 1 and "no_such_table" in failed.stderr
