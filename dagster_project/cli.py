@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--years", help="years to load, e.g. 2012-2023 or 2015,2023 (default: TRADEDEP_YEARS)")
     build.add_argument("--refresh", action="store_true", help="download source files again even if landed")
     build.add_argument(
+        "--force", action="store_true",
+        help="run dbt and validate every suite even when nothing they read has changed since they last passed",
+    )
+    build.add_argument(
         "--select",
         help='Dagster asset selection, e.g. \'key:"raw/baci_trade"+\' (a source and what depends on it)',
     )
@@ -78,6 +82,8 @@ def _apply_overrides(args: argparse.Namespace) -> None:
         os.environ["TRADEDEP_YEARS"] = args.years
     if getattr(args, "refresh", False):
         os.environ["TRADEDEP_REFRESH"] = "1"
+    if getattr(args, "force", False):
+        os.environ["TRADEDEP_FORCE"] = "1"
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:

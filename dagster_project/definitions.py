@@ -50,7 +50,9 @@ def build_jobs() -> list[dg.UnresolvedAssetJobDefinition]:
             "Land every source (downloading only what is missing, or everything with the landing ops' "
             "config refresh: true) and reload the raw tables, with their checks.")),
         dg.define_asset_job("rebuild_marts", selection=dbt_layers, description=(
-            "Run dbt (seeds, staging, intermediate, marts) on the raw tables as they are, with the mart checks.")),
+            "Run dbt (seeds, staging, intermediate, marts) on the raw tables as they are, with the mart checks. "
+            "dbt is not run when nothing it reads changed since it last succeeded; the tradedep_dbt op's config "
+            "force: true runs it anyway.")),
         dg.define_asset_job("export", selection=dg.AssetSelection.groups("exports", "report", "quality"), description=(
             "Write the Parquet/CSV exports, the data dictionary, the HTML report and the quality page from the current marts.")),
     ]

@@ -19,6 +19,9 @@ class BuildOutcome:
     settings: Settings
     materialized: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # dbt assets not rebuilt: nothing they read had changed
+    checks: int = 0
+    reused_checks: int = 0  # checks that passed before on the same data, so were not validated again
 
     def report(self, seconds: float) -> str:
         lines = [
@@ -26,6 +29,12 @@ class BuildOutcome:
             f"(run {self.run_id}, years {self.settings.years[0]}-{self.settings.years[-1]}, {self.settings.hs_revision})",
             f"Warehouse: {self.settings.warehouse_path}",
         ]
+        if self.unchanged:
+            lines.append(f"Unchanged: dbt was not run, nothing it reads had changed ({len(self.unchanged)} models "
+                         "and seeds are as the last build left them; --force runs it)")
+        if self.reused_checks:
+            lines.append(f"Unchanged: {self.reused_checks} of {self.checks} checks passed on exactly this data "
+                         "before, so were not validated again (--force validates them)")
         if self.settings.sample:
             lines.append("SYNTHETIC SAMPLE: every number in this warehouse is invented, not real trade data.")
         lines += [f"  - {failure}" for failure in self.failures]
@@ -57,7 +66,17 @@ def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
         settings=settings,
         materialized=sorted({event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}),
         failures=_failures(result),
+        unchanged=sorted(event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+                         if _metadata_value(event.materialization.metadata, "rebuilt") is False),
+        checks=len(result.get_asset_check_evaluations()),
+        reused_checks=sum(_metadata_value(evaluation.metadata, "validated_again") is False
+                          for evaluation in result.get_asset_check_evaluations()),
     )
+
+
+def _metadata_value(metadata: dict, name: str) -> object:
+    entry = metadata.get(name)
+    return getattr(entry, "value", entry)
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:

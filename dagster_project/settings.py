@@ -62,6 +62,7 @@ class Settings:
     baci_release: str
     sample: bool = False
     refresh: bool = False
+    force: bool = False  # rebuild with dbt and validate every suite even when nothing changed
     dagster_home: Path = field(default=Path())
     sources: tuple[str, ...] = SOURCES
     comtrade_url: str = DEFAULT_COMTRADE_URL
@@ -139,6 +140,7 @@ class Settings:
             "TRADEDEP_WORLDBANK_URL": self.worldbank_url,
             "TRADEDEP_SAMPLE": "1" if self.sample else "0",
             "TRADEDEP_REFRESH": "1" if self.refresh else "0",
+            "TRADEDEP_FORCE": "1" if self.force else "0",
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
@@ -191,6 +193,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         baci_release=release,
         sample=_flag(env, "TRADEDEP_SAMPLE"),
         refresh=_flag(env, "TRADEDEP_REFRESH"),
+        force=_flag(env, "TRADEDEP_FORCE"),
         dagster_home=dagster_home,
         sources=_sources(env),
         comtrade_url=_url(env, "TRADEDEP_COMTRADE_URL", DEFAULT_COMTRADE_URL),

@@ -1,5 +1,6 @@
 """The whole pipeline on the synthetic sample, through the real `tradedep` command, in a temporary directory."""
 
+import dataclasses
 import json
 import os
 import re
@@ -170,8 +171,41 @@ def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built):
     assert json.loads(manifest_path.read_text()) == manifest_before  # the landed zip was not fetched again
     assert query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, partner_group, year").equals(mart_before)
     assert mart_checksums(built.settings) == checksums_before  # every mart, value for value
+    # Nothing changed: dbt did not run and every check passed before on exactly this data.
+    assert "Unchanged: dbt was not run, nothing it reads had changed (27 models and seeds" in result.stdout, result.stdout
+    assert "Unchanged: 19 of 19 checks passed on exactly this data before" in result.stdout, result.stdout
     run_id = re.search(r"\(run ([0-9a-f-]+),", result.stdout).group(1)
     assert not list((DBT_PROJECT_DIR / "target").glob(f"tradedep_dbt-{run_id[:7]}-*"))  # a successful run cleans up
+
+
+def test_dbt_runs_again_when_anything_it_reads_or_built_has_changed(built, tmp_path):
+    """On copies of the warehouse: the no-op rebuild's test is only meaningful if a change is noticed."""
+    from dagster_project.assets.dbt import dbt_inputs_fingerprint, record_build, unchanged_build
+
+    def copy(name, sql=None):
+        path = tmp_path / f"copy_{name}.duckdb"
+        path.write_bytes(built.settings.warehouse_path.read_bytes())
+        if sql:
+            with duckdb.connect(str(path)) as con:
+                con.execute(sql)
+        return dataclasses.replace(built.settings, warehouse_path=path)
+
+    same = copy("same")
+    inputs = dbt_inputs_fingerprint(same)
+    assert re.fullmatch(r"[0-9a-f-]{36}", unchanged_build(same, inputs))
+    raw_changed = copy("raw", "UPDATE raw.baci_trade SET v = v + 1 WHERE rowid = (SELECT min(rowid) FROM raw.baci_trade)")
+    assert dbt_inputs_fingerprint(raw_changed) != inputs
+    assert dbt_inputs_fingerprint(dataclasses.replace(same, years=YEARS[1:])) != inputs  # other dbt vars
+    assert unchanged_build(copy("mart", f"UPDATE {MART} SET supplier_hhi = 0.5 WHERE year = {YEARS[0]}"), inputs) is None
+    assert unchanged_build(copy("dropped", "DROP VIEW staging.stg_baci__trade"), inputs) is None
+    record_build(same, inputs, "a-partial-run", succeeded=False)  # a subset of the models, or a failure
+    assert unchanged_build(same, inputs) is None
+
+
+def test_force_validates_again(built):
+    result = tradedep(built.env, "build", "--sample", "--force", "--select", 'key:"raw/baci_countries"')
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Built: 1 assets materialised" in result.stdout and "Unchanged" not in result.stdout
 
 
 def mart_checksums(settings) -> dict[str, tuple[int, str]]:

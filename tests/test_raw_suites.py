@@ -134,3 +134,17 @@ def test_years_are_batched_within_the_row_budget(settings, monkeypatch):
         assert len(SUITES["raw_baci_trade"].batches(settings, con)) == 1  # 2,400 rows: one batch
         monkeypatch.setattr(raw_suites, "BATCH_ROWS", 1_500)
         assert [params[1:] for _, params in SUITES["raw_baci_trade"].batches(settings, con)] == [[2019, 2019], [2020, 2020]]
+
+
+def test_a_large_year_is_validated_in_parts_that_keep_each_key_together(settings, monkeypatch):
+    monkeypatch.setattr(raw_suites, "BATCH_ROWS", 500)  # each 1,200-row year in three parts
+    with connect(settings.warehouse_path, read_only=True) as con:
+        batches = SUITES["raw_baci_trade"].batches(settings, con)
+        assert [params[1:] for _, params in batches] == [[year, year, 3, part] for year in (2019, 2020) for part in range(3)]
+        frames = [con.execute(sql, params).df() for sql, params in batches]
+        whole = con.execute("SELECT t, i, j, k, v, q FROM raw.baci_trade").df()
+    assert all(0 < len(frame) <= 600 for frame in frames)
+    together = pd.concat(frames).sort_values(["t", "i", "j", "k"], ignore_index=True)
+    assert together.equals(whole.sort_values(["t", "i", "j", "k"], ignore_index=True))  # every row once
+    exporters = [set(zip(frame["t"], frame["i"], strict=True)) for frame in frames]
+    assert sum(map(len, exporters)) == len(set().union(*exporters))  # an exporter's year in one part only

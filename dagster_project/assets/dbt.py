@@ -4,18 +4,28 @@
 import json
 import shutil
 from collections.abc import Iterator, Mapping
+from graphlib import TopologicalSorter
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from dagster_project import raw_tables
+from dagster_project import fingerprints, raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.warehouse import connect
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+DBT_STEP = "dbt_build"
+# What dbt reads besides the warehouse: the project's code, seeds and settings (target/ and logs/ are its output).
+DBT_INPUT_FILES = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
+
+
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt step: force runs `dbt build` even when nothing it reads has changed."""
+
+    force: bool = False
 
 
 class TradedepTranslator(DagsterDbtTranslator):
@@ -34,19 +44,95 @@ class TradedepTranslator(DagsterDbtTranslator):
 
 def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TradedepTranslator())
-    def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
         with connect(settings.warehouse_path) as con:
             raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
+        inputs = dbt_inputs_fingerprint(settings)
+        if not context.is_subset and not (config.force or settings.force):
+            unchanged_since = unchanged_build(settings, inputs)
+            if unchanged_since:
+                context.log.info(
+                    f"dbt not run: its inputs (raw tables, seeds, models, vars) and its {len(dbt_relations())} tables "
+                    f"and views are exactly as when it last succeeded (run {unchanged_since}); "
+                    "force a rebuild with `tradedep build --force` or this op's config force: true")
+                # Each model is reported with its unchanged data version, so what depends on it (checks,
+                # exports, report) still runs and every check is still evaluated.
+                yield from unchanged_results(settings, topological_keys(context.assets_def), unchanged_since)
+                return
         invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context, raise_on_error=False)
         events = list(mark_synthetic(invocation.stream(), settings.sample))
         # dbt holds the warehouse's write lock while it runs, so the tables are described once it has finished.
         yield from with_table_metadata(events, settings, context.assets_def.keys_by_output_name)
         if not invocation.is_successful():
+            record_build(settings, inputs, context.run_id, succeeded=False)
             raise invocation.get_error()
+        record_build(settings, inputs, context.run_id, succeeded=not context.is_subset)
         # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.
         shutil.rmtree(DBT_PROJECT_DIR / invocation.target_path, ignore_errors=True)
 
     return tradedep_dbt
+
+
+def dbt_relations() -> list[tuple[str, str]]:
+    """(schema, name) of every model and seed dbt builds, from its manifest."""
+    nodes = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+    return sorted((node["schema"], node["alias"]) for node in nodes if node["resource_type"] in ("model", "seed"))
+
+
+def dbt_sources() -> list[tuple[str, str]]:
+    """(schema, table) of every raw table the dbt sources point at."""
+    sources = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))["sources"].values()
+    return sorted((source["schema"], source["identifier"]) for source in sources)
+
+
+def dbt_inputs_fingerprint(settings: Settings) -> str:
+    """Everything `dbt build` reads: its project files, vars and the content of its source tables."""
+    files = {path for pattern in DBT_INPUT_FILES for path in DBT_PROJECT_DIR.glob(pattern) if path.is_file()}
+    with connect(settings.warehouse_path, read_only=True) as con:
+        tables = {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name) for schema, name in dbt_sources()}
+    return fingerprints.combine(fingerprints.files_fingerprint(DBT_PROJECT_DIR, files), settings.dbt_vars(), tables)
+
+
+def output_fingerprints(con) -> dict[str, str]:
+    return {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name) for schema, name in dbt_relations()}
+
+
+def unchanged_build(settings: Settings, inputs: str) -> str | None:
+    """The run of the last successful whole `dbt build` if its inputs had this fingerprint and every table and
+    view it built is still as it left them (none dropped or edited since); else None."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        last = fingerprints.recorded(con, DBT_STEP)
+        if last is None or last[0] != inputs or last[1].get("outputs") != output_fingerprints(con):
+            return None
+    return last[1]["run_id"]
+
+
+def topological_keys(assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    """The definition's keys, each after what it depends on (Dagster requires that order of a multi-asset)."""
+    keys = set(assets_def.keys)
+    sorter = TopologicalSorter({key: assets_def.asset_deps[key] & keys for key in keys})
+    return list(sorter.static_order())
+
+
+def unchanged_results(settings: Settings, keys, since_run: str) -> Iterator[dg.MaterializeResult]:
+    with connect(settings.warehouse_path, read_only=True) as con:
+        for key in keys:
+            yield dg.MaterializeResult(
+                asset_key=key,
+                data_version=dg.DataVersion(fingerprints.digest(fingerprints.relation_fingerprint(con, *key.path))),
+                metadata={**table_metadata(con, ".".join(key.path)), "rebuilt": False,
+                          "unchanged_since_run": dg.MetadataValue.text(since_run), **synthetic_metadata(settings.sample)},
+            )
+
+
+def record_build(settings: Settings, inputs: str, run_id: str, succeeded: bool) -> None:
+    """After a successful build of the whole project, remember its inputs and outputs; a failed or partial
+    build voids the record, so the next build runs dbt."""
+    with connect(settings.warehouse_path) as con:
+        if succeeded:
+            fingerprints.record(con, DBT_STEP, inputs, {"run_id": run_id, "outputs": output_fingerprints(con)})
+        else:
+            fingerprints.forget(con, DBT_STEP)
 
 
 def with_table_metadata(events: list[Any], settings: Settings, keys: Mapping[str, dg.AssetKey]) -> Iterator[Any]:
@@ -66,6 +152,9 @@ def mark_synthetic(events: Iterator[Any], synthetic: bool) -> Iterator[Any]:
     """Add the synthetic flag to every dbt materialisation, so the UI says what the numbers are."""
     for event in events:
         if isinstance(event, dg.Output | dg.AssetMaterialization):
-            extra = {"synthetic": synthetic, **({"data_note": SYNTHETIC_NOTE} if synthetic else {})}
-            event = event.with_metadata({**event.metadata, **extra})
+            event = event.with_metadata({**event.metadata, **synthetic_metadata(synthetic)})
         yield event
+
+
+def synthetic_metadata(synthetic: bool) -> dict[str, Any]:
+    return {"synthetic": synthetic, **({"data_note": SYNTHETIC_NOTE} if synthetic else {})}

@@ -7,10 +7,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from dagster_project import fingerprints
 from dagster_project.quality import mart_suites, raw_suites
 from dagster_project.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from dagster_project.quality.results_page import record_outcome
 from dagster_project.settings import Settings
+from dagster_project.warehouse import connect
 
 
 def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResult:
@@ -81,10 +83,57 @@ def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.
         blocking=True,
         description=f"Great Expectations suite {suite.name} on {suite.table}.",
     )
-    def gx_table_check() -> dg.AssetCheckResult:
-        return check_result(run_guarded(suite.name, lambda: raw_suites.validate(settings, suite)), settings.quality_dir)
+    def gx_table_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        return evaluate(settings, suite, context.run.run_id)
 
     return gx_table_check
+
+
+def evaluate(settings: Settings, suite: raw_suites.TableSuite, run_id: str) -> dg.AssetCheckResult:
+    """Validate the suite, unless it passed on exactly this data (same fingerprint) before: then say so and
+    pass again without reading the rows. A failed or unrunnable suite is always validated again."""
+    step = f"gx_{suite.name}"
+    fingerprint = None if settings.force else fingerprint_or_none(settings, suite)
+    if fingerprint is not None:
+        with connect(settings.warehouse_path, read_only=True) as con:
+            last = fingerprints.recorded(con, step)
+        if last is not None and last[0] == fingerprint:
+            return reused_result(suite, last[1], settings.quality_dir)
+    outcome = run_guarded(suite.name, lambda: raw_suites.validate(settings, suite))
+    with connect(settings.warehouse_path) as con:
+        if outcome.success and fingerprint is not None:
+            detail = {"run_id": run_id, "rows": outcome.row_count, "expectations": len(outcome.outcomes)}
+            fingerprints.record(con, step, fingerprint, detail)
+        else:
+            fingerprints.forget(con, step)
+    return check_result(outcome, settings.quality_dir)
+
+
+def fingerprint_or_none(settings: Settings, suite: raw_suites.TableSuite) -> str | None:
+    """The suite's fingerprint; None when it cannot be computed (e.g. a missing table), so the suite runs
+    and reports the problem itself."""
+    try:
+        return raw_suites.fingerprint(settings, suite)
+    except Exception:
+        return None
+
+
+def reused_result(suite: raw_suites.TableSuite, last: dict, quality_dir: Path) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=True,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(f"{suite.name}: unchanged since it passed in run {last['run_id']} ({last['recorded_at']}): "
+                     f"the same {last['rows']} rows and {last['expectations']} expectations, so not validated again"),
+        metadata={
+            "validated_again": False,
+            "passed_in_run": dg.MetadataValue.text(last["run_id"]),
+            "passed_at": dg.MetadataValue.text(last["recorded_at"]),
+            "results_page": dg.MetadataValue.path(str(quality_dir / "index.html")),
+            "rows_validated": dg.MetadataValue.int(last["rows"]),
+            "expectations": dg.MetadataValue.int(last["expectations"]),
+            "failed_expectations": dg.MetadataValue.int(0),
+        },
+    )
 
 
 def run_guarded(name: str, validate: Callable[[], SuiteOutcome]) -> SuiteOutcome:

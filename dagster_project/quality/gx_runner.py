@@ -19,6 +19,32 @@ SAMPLE_ROWS = 5
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """A GX expectation as its class name and arguments. Suites are built from these and become GX objects
+    only when validated, so building a suite (e.g. to fingerprint it) does not import GX (seconds)."""
+
+    type: str  # a class of great_expectations.expectations, e.g. ExpectColumnValuesToBeInSet
+    kwargs: dict[str, Any]
+
+    def to_gx(self) -> Any:
+        import great_expectations as gx
+
+        return getattr(gx.expectations, self.type)(**self.kwargs)
+
+
+class _Expectations:
+    """`gx_expectations.ExpectColumnValuesToNotBeNull(column="t")` makes an Expectation, named as in GX."""
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("Expect"):
+            raise AttributeError(name)
+        return lambda **kwargs: Expectation(name, kwargs)
+
+
+gx_expectations = _Expectations()
+
+
+@dataclass(frozen=True)
 class ExpectationOutcome:
     expectation: str
     column: str | None
@@ -75,7 +101,8 @@ def run_suite_in_batches(suite_name: str, frames: Iterable[pd.DataFrame], expect
         .add_dataframe_asset(suite_name)
         .add_batch_definition_whole_dataframe("whole_table")
     )
-    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
+    suite = gx.ExpectationSuite(name=suite_name, expectations=[
+        item.to_gx() if isinstance(item, Expectation) else item for item in expectations])
     merged: list[ExpectationOutcome] | None = None
     rows = 0
     for frame in frames:

@@ -11,7 +11,8 @@ from typing import Any
 import duckdb
 
 from dagster_project.quality import suites
-from dagster_project.quality.raw_suites import TableSuite, _gx, _whole
+from dagster_project.quality.gx_runner import gx_expectations
+from dagster_project.quality.raw_suites import TableSuite, _whole
 from dagster_project.settings import SOURCES, Settings
 
 SHARE_MAX = 1 + 1e-9
@@ -36,7 +37,7 @@ def _sector_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> li
 
 
 def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     shares = ("us_import_share", "eu27_import_share", "chokepoint_group_import_share", "supplier_hhi",
               "world_export_hhi", "supplier_1_share", "supplier_2_share", "supplier_3_share")
     values = ("imports_from_world_usd", "imports_from_us_usd", "imports_from_eu27_usd", "exports_to_world_usd",
@@ -53,7 +54,7 @@ def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> l
 
 
 def _self_reliance_trend(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     sectors = con.execute("SELECT count(DISTINCT sector) FROM seeds.sector_hs_map WHERE hs_revision = ?",
                           [settings.hs_revision]).fetchall()[0][0]
     groups = con.execute("SELECT count(DISTINCT partner_group) FROM seeds.partner_group").fetchall()[0][0]
@@ -69,7 +70,7 @@ def _self_reliance_trend(settings: Settings, con: duckdb.DuckDBPyConnection) -> 
 
 
 def _mirror_gaps(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         *_key(e, ["hs6", "partner_code", "year"]),
         *_between(e, ("china_reported_imports_usd", "partner_reported_exports_usd", "gap_ratio"), 0),
@@ -78,7 +79,7 @@ def _mirror_gaps(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any
 
 
 def _import_penetration(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         *_key(e, ["isic_activity", "partner", "year"]),
         *_between(e, ("gross_output_usd", "gross_imports_usd", "gross_exports_usd", "import_penetration",
@@ -88,13 +89,13 @@ def _import_penetration(settings: Settings, con: duckdb.DuckDBPyConnection) -> l
 
 def _dimension(key: str):
     def expectations(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-        return _key(_gx(), [key])
+        return _key(gx_expectations, [key])
 
     return expectations
 
 
 def _data_source(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         *_key(e, ["source"]),
         e.ExpectColumnDistinctValuesToEqualSet(column="source", value_set=list(SOURCES)),

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from dagster_project.quality.gx_runner import SuiteOutcome, run_suite_in_batches
+from dagster_project import fingerprints
+from dagster_project.quality.gx_runner import SuiteOutcome, gx_expectations, run_suite_in_batches
 from dagster_project.settings import Settings
 from dagster_project.warehouse import connect
 
+QUALITY_CODE = Path(__file__).parent  # the suites and the code that runs them
 # Rows a BACI year may hold: the sample has ~60 thousand, a real year ~10 million.
 BACI_ROWS_PER_YEAR = (1_000, 20_000_000)
 # Years are validated together up to this many rows (GX has a fixed cost per batch), else one at a time.
-BATCH_ROWS = 5_000_000
+BATCH_ROWS = 2_500_000
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,17 @@ class TableSuite:
     source: str  # the TRADEDEP_SOURCES key; a switched-off source's suite does not run
     batches: Callable[[Settings, duckdb.DuckDBPyConnection], list[tuple[str, list[Any]]]]  # (SQL, parameters)
     expectations: Callable[[Settings, duckdb.DuckDBPyConnection], list[Any]]
+    reads: tuple[str, ...] = ()  # the tables (or subqueries) the batches read, when not just `table`
 
-
-def _gx():
-    import great_expectations as gx  # imported on use: GX takes seconds to import
-
-    return gx.expectations
+    @property
+    def tables_read(self) -> tuple[str, ...]:
+        return self.reads or (self.table,)
 
 
 def _baci_trade_batches(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[Any]]]:
-    """Consecutive years grouped while they hold at most BATCH_ROWS rows, so memory stays bounded."""
+    """Batches of about BATCH_ROWS rows at most, so memory stays bounded: consecutive small years together,
+    and a larger year in parts by exporter (i modulo the number of parts), so that a duplicated key
+    (t, i, j, k) always falls within one batch, where the uniqueness expectation sees it."""
     counts = dict(con.execute(
         "SELECT t, count(*) FROM raw.baci_trade WHERE hs_revision = ? GROUP BY t", [settings.hs_revision]).fetchall())
     groups: list[list[int]] = [[]]
@@ -50,11 +54,19 @@ def _baci_trade_batches(settings: Settings, con: duckdb.DuckDBPyConnection) -> l
             groups.append([])
         groups[-1].append(year)
     sql = "SELECT t, i, j, k, v, q FROM raw.baci_trade WHERE hs_revision = ? AND t BETWEEN ? AND ?"
-    return [(sql, [settings.hs_revision, group[0], group[-1]]) for group in groups]
+    batches = []
+    for group in groups:
+        parts = -(-sum(counts.get(year, 0) for year in group) // BATCH_ROWS)  # ceiling division
+        if parts <= 1:
+            batches.append((sql, [settings.hs_revision, group[0], group[-1]]))
+        else:  # a single year: a group only grows past BATCH_ROWS by its first year
+            batches += [(sql + " AND i % ? = ?", [settings.hs_revision, group[0], group[-1], parts, part])
+                        for part in range(parts)]
+    return batches
 
 
 def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     countries = [row[0] for row in con.execute("SELECT country_code FROM raw.baci_countries").fetchall()]
     products = [row[0] for row in con.execute(
         "SELECT code FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision]).fetchall()]
@@ -77,7 +89,7 @@ def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]
 
 
 def _baci_trade_years(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(settings.years)),
         e.ExpectColumnValuesToBeBetween(column="row_count", min_value=BACI_ROWS_PER_YEAR[0], max_value=BACI_ROWS_PER_YEAR[1]),
@@ -89,16 +101,16 @@ def _baci_members(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[An
     from dagster_project.sources.baci import Release
 
     release = Release(settings.hs_revision, settings.baci_release)
-    return [_gx().ExpectColumnDistinctValuesToContainSet(column="member", value_set=release.expected_members(settings.years))]
+    return [gx_expectations.ExpectColumnDistinctValuesToContainSet(column="member", value_set=release.expected_members(settings.years))]
 
 
 def _china_import_shares(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     """Shares of China's imports over all partners of a product sum to 1 (within rounding)."""
-    return [_gx().ExpectColumnValuesToBeBetween(column="share_sum", min_value=1 - 1e-9, max_value=1 + 1e-9)]
+    return [gx_expectations.ExpectColumnValuesToBeBetween(column="share_sum", min_value=1 - 1e-9, max_value=1 + 1e-9)]
 
 
 def _baci_countries(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         e.ExpectColumnValuesToNotBeNull(column="country_code"),
         e.ExpectColumnValuesToBeUnique(column="country_code"),
@@ -111,7 +123,7 @@ def _baci_countries(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[
 
 
 def _baci_products(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         e.ExpectColumnValuesToNotBeNull(column="code"),
         e.ExpectColumnValuesToBeUnique(column="code"),
@@ -121,7 +133,7 @@ def _baci_products(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[A
 
 
 def _comtrade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column)
           for column in ("ref_year", "reporter_code", "partner_code", "flow_code", "cmd_code")),
@@ -136,7 +148,7 @@ def _comtrade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
 
 
 def _oecd_tiva(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("measure", "ref_area", "activity", "year")),
         e.ExpectCompoundColumnsToBeUnique(column_list=["measure", "ref_area", "activity", "counterpart_area", "year"]),
@@ -147,7 +159,7 @@ def _oecd_tiva(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
 
 
 def _worldbank(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    e = _gx()
+    e = gx_expectations
     first, last = settings.worldbank_years
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("indicator_id", "country_iso3", "year")),
@@ -175,6 +187,8 @@ RAW_SUITES = [
         lambda settings, con: [("SELECT member FROM raw.baci_files WHERE hs_revision = ? AND release = ?",
                                 [settings.hs_revision, settings.baci_release])],
         _baci_members,
+        # Only the members: the load log's timestamps change with every load of the reference tables.
+        reads=("(SELECT hs_revision, release, member FROM raw.baci_files)",),
     ),
     TableSuite(
         "raw_baci_china_import_shares", "raw.baci_trade", "baci",
@@ -199,6 +213,19 @@ RAW_SUITES = [
     TableSuite("raw_worldbank_indicators", "raw.worldbank_indicators", "worldbank",
              _whole("raw.worldbank_indicators"), _worldbank),
 ]
+
+
+def fingerprint(settings: Settings, suite: TableSuite) -> str:
+    """What the suite would validate and how: its expectations (with the reference values they hold), its
+    batch queries, the content of the tables they read, and the code that runs it. Equal fingerprints,
+    equal outcome. (The tables, not the batches' results: a result with floating-point sums, such as the
+    China import shares, may differ in its last bits from one run to the next.)"""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        specs = [[item.type, item.kwargs] for item in suite.expectations(settings, con)]
+        batches = suite.batches(settings, con)
+        tables = [fingerprints.query_fingerprint(con, f"SELECT * FROM {table}") for table in suite.tables_read]
+    code = fingerprints.files_fingerprint(QUALITY_CODE, QUALITY_CODE.glob("*.py"))
+    return fingerprints.combine(suite.name, specs, batches, tables, code)
 
 
 def validate(settings: Settings, suite: TableSuite) -> SuiteOutcome:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagster_project.quality.gx_runner import gx_expectations
+
 FCT_SECTOR_DEPENDENCY_COLUMNS = [
     "sector", "partner_group", "year", "hs_revision", "imports_from_partner_usd", "imports_from_world_usd",
     "partner_import_share", "exports_to_world_usd", "net_import_ratio", "has_no_exports", "supplier_hhi",
@@ -15,9 +17,7 @@ SHARE_TOLERANCE = 1e-9
 
 def fct_sector_dependency(years: tuple[int, ...], sectors: list[str], partner_groups: list[str]) -> list[Any]:
     """Invariants of the sector mart: its key, every sector x partner x configured year, shares, values."""
-    import great_expectations as gx
-
-    e = gx.expectations
+    e = gx_expectations
     key = ["sector", "partner_group", "year"]
     return [
         e.ExpectTableColumnsToMatchSet(column_set=FCT_SECTOR_DEPENDENCY_COLUMNS, exact_match=True),
