@@ -94,8 +94,8 @@ def descendants(root: int, parents: dict[int, int]) -> set[int]:
     return found
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Summed resident memory of root and its descendants now, from /proc (0 once they are gone)."""
+def tree_rss_bytes(root: int) -> tuple[int, int]:
+    """Resident memory of root and its descendants now, from /proc: their sum and the largest (0 once gone)."""
     parents, rss = {}, {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -108,21 +108,26 @@ def tree_rss_bytes(root: int) -> int:
         pid = int(entry.name)
         parents[pid] = int(stat.rsplit(")", 1)[1].split()[1])  # the name in parentheses may hold spaces
         rss[pid] = resident * PAGE_BYTES
-    return sum(rss.get(pid, 0) for pid in descendants(root, parents))
+    sizes = [rss.get(pid, 0) for pid in descendants(root, parents)]
+    return sum(sizes), max(sizes, default=0)
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None, interval: float = 0.2) -> Measured:
-    """Run command to its end, sampling its process tree's memory meanwhile."""
+    """Run command to its end, sampling its process tree's memory meanwhile.
+
+    Peaks come from the samples, not from the child's rusage: Linux's ru_maxrss of a child includes the
+    memory of this (forking) process at the time of the fork, e.g. the release generated just before."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=err)
-        peak = 0
+        peak_tree = peak_process = 0
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak_tree, peak_process
             while not done.is_set():
-                peak = max(peak, tree_rss_bytes(process.pid))
+                tree, largest = tree_rss_bytes(process.pid)
+                peak_tree, peak_process = max(peak_tree, tree), max(peak_process, largest)
                 done.wait(interval)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -134,8 +139,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, interval
         sampler.join()
         out.seek(0)
         err.seek(0)
-        return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024,
-                        max(peak, usage.ru_maxrss * 1024), process.returncode,
+        return Measured(seconds, usage.ru_utime + usage.ru_stime, peak_process, peak_tree, process.returncode,
                         out.read().decode(errors="replace"), err.read().decode(errors="replace"))
 
 

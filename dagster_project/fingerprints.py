@@ -39,8 +39,33 @@ def package_versions() -> dict[str, str]:
     return {package: version(package) for package in VERSIONED_PACKAGES}
 
 
-def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> str:
-    """Row count, columns and an order-free sum of row hashes of a query's result."""
+def query_fingerprint(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None, database: Path | None = None
+) -> str:
+    """Row count, columns and an order-free sum of row hashes of a query's result.
+
+    Given the database's path, the result is remembered for as long as the file and its write-ahead log
+    keep their size and modification time (any committed write changes one of them), so the steps of one
+    build that read the same large table (three BACI suites and dbt) scan it once.
+    """
+    key = (str(database), sql, json.dumps(params, default=str), database_state(database)) if database else None
+    if key in _REMEMBERED:
+        return _REMEMBERED[key]
+    fingerprint = _query_fingerprint(con, sql, params)
+    if key:
+        _REMEMBERED[key] = fingerprint
+    return fingerprint
+
+
+_REMEMBERED: dict[tuple, str] = {}
+
+
+def database_state(path: Path) -> tuple:
+    return tuple((file.stat().st_size, file.stat().st_mtime_ns) if file.exists() else None
+                 for file in (path, path.with_name(path.name + ".wal")))
+
+
+def _query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None) -> str:
     relation = con.sql(sql, params=params or None)
     columns = [f"{name} {kind}" for name, kind in zip(relation.columns, relation.types, strict=True)]
     count, total = con.execute(
@@ -49,7 +74,7 @@ def query_fingerprint(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any
     return f"{count}:{total}:{','.join(columns)}"
 
 
-def relation_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> str:
+def relation_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, name: str, database: Path | None = None) -> str:
     """A table's content, a view's definition, or 'missing'. Names come from the dbt manifest, not input."""
     kind = con.execute(
         "SELECT 'table' FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
@@ -59,7 +84,7 @@ def relation_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, name: str)
     if kind is None:
         return "missing"
     if kind[0] == "table":
-        return query_fingerprint(con, f'SELECT * FROM "{schema}"."{name}"')
+        return query_fingerprint(con, f'SELECT * FROM "{schema}"."{name}"', database=database)
     return "view:" + kind[0]
 
 

@@ -21,7 +21,7 @@ class BuildOutcome:
     failures: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # dbt assets not rebuilt: nothing they read had changed
     checks: int = 0
-    reused_checks: int = 0  # checks that passed before on the same data, so were not validated again
+    reused_checks: int = 0  # checks evaluated before on the same data, so not run again
 
     def report(self, seconds: float) -> str:
         lines = [
@@ -33,8 +33,8 @@ class BuildOutcome:
             lines.append(f"Unchanged: dbt was not run, nothing it reads had changed ({len(self.unchanged)} models "
                          "and seeds are as the last build left them; --force runs it)")
         if self.reused_checks:
-            lines.append(f"Unchanged: {self.reused_checks} of {self.checks} checks passed on exactly this data "
-                         "before, so were not validated again (--force validates them)")
+            lines.append(f"Unchanged: {self.reused_checks} of {self.checks} checks had been evaluated on exactly "
+                         "this data before, so were not run again (--force runs them)")
         if self.settings.sample:
             lines.append("SYNTHETIC SAMPLE: every number in this warehouse is invented, not real trade data.")
         lines += [f"  - {failure}" for failure in self.failures]

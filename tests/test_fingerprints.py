@@ -125,6 +125,8 @@ def test_a_changed_suite_or_force_validates_again(warehouse):
     assert not result.passed and validated_again(result)
     evaluate(warehouse, SUITE, "run-3")
     assert validated_again(evaluate(dataclasses.replace(warehouse, force=True), SUITE, "run-4"))
+    reused = evaluate(warehouse, SUITE, "run-5")  # a forced validation that passed is recorded too
+    assert not validated_again(reused) and "run run-4" in reused.description
 
 
 def test_a_suite_whose_table_is_missing_fails_and_records_nothing(warehouse):
@@ -132,3 +134,20 @@ def test_a_suite_whose_table_is_missing_fails_and_records_nothing(warehouse):
     for run in ("run-1", "run-2"):
         result = evaluate(warehouse, missing, run)
         assert not result.passed and "could not run" in result.description
+
+
+def test_a_remembered_fingerprint_is_used_only_while_the_database_is_unchanged(settings):
+    with connect(settings.warehouse_path) as con:
+        con.execute("CREATE TABLE flows AS SELECT * FROM (VALUES ('010121', 1.5)) t(k, v)")
+
+    def current():
+        with connect(settings.warehouse_path, read_only=True) as con:
+            return fingerprints.query_fingerprint(con, "SELECT * FROM flows", database=settings.warehouse_path)
+
+    first = current()
+    assert current() == first
+    with connect(settings.warehouse_path) as con:
+        con.execute("UPDATE flows SET v = 2.5")  # same size and row count: only the content changed
+    assert current() != first
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert current() == fingerprints.query_fingerprint(con, "SELECT * FROM flows")  # what a fresh scan says

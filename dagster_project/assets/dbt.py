@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from dagster_project import fingerprints, raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
-from dagster_project.assets.table_metadata import table_metadata
+from dagster_project.assets.table_metadata import TABLE_METADATA, table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.warehouse import connect
 
@@ -49,15 +49,16 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
             raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
         inputs = dbt_inputs_fingerprint(settings)
         if not context.is_subset and not (config.force or settings.force):
-            unchanged_since = unchanged_build(settings, inputs)
-            if unchanged_since:
+            last = unchanged_build(settings, inputs)
+            if last:
                 context.log.info(
                     f"dbt not run: its inputs (raw tables, seeds, models, vars) and its {len(dbt_relations())} tables "
-                    f"and views are exactly as when it last succeeded (run {unchanged_since}); "
+                    f"and views are exactly as when it last succeeded (run {last['run_id']}); "
                     "force a rebuild with `tradedep build --force` or this op's config force: true")
                 # Each model is reported with its unchanged data version, so what depends on it (checks,
-                # exports, report) still runs and every check is still evaluated.
-                yield from unchanged_results(settings, topological_keys(context.assets_def), unchanged_since)
+                # exports, report) still runs; each dbt test with its outcome on this same data.
+                yield from unchanged_results(context, settings, last)
+                yield from unchanged_test_results(last)
                 return
         invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context, raise_on_error=False)
         events = list(mark_synthetic(invocation.stream(), settings.sample))
@@ -66,7 +67,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         if not invocation.is_successful():
             record_build(settings, inputs, context.run_id, succeeded=False)
             raise invocation.get_error()
-        record_build(settings, inputs, context.run_id, succeeded=not context.is_subset)
+        record_build(settings, inputs, context.run_id, succeeded=not context.is_subset, tests=test_outcomes(events))
         # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.
         shutil.rmtree(DBT_PROJECT_DIR / invocation.target_path, ignore_errors=True)
 
@@ -89,7 +90,8 @@ def dbt_inputs_fingerprint(settings: Settings) -> str:
     """Everything `dbt build` reads: its project files, vars and the content of its source tables."""
     files = {path for pattern in DBT_INPUT_FILES for path in DBT_PROJECT_DIR.glob(pattern) if path.is_file()}
     with connect(settings.warehouse_path, read_only=True) as con:
-        tables = {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name) for schema, name in dbt_sources()}
+        tables = {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name, settings.warehouse_path)
+                  for schema, name in dbt_sources()}
     return fingerprints.combine(fingerprints.files_fingerprint(DBT_PROJECT_DIR, files), settings.dbt_vars(), tables)
 
 
@@ -97,14 +99,14 @@ def output_fingerprints(con) -> dict[str, str]:
     return {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name) for schema, name in dbt_relations()}
 
 
-def unchanged_build(settings: Settings, inputs: str) -> str | None:
-    """The run of the last successful whole `dbt build` if its inputs had this fingerprint and every table and
-    view it built is still as it left them (none dropped or edited since); else None."""
+def unchanged_build(settings: Settings, inputs: str) -> dict[str, Any] | None:
+    """What the last successful whole `dbt build` recorded (its run, outputs and test outcomes) if its inputs
+    had this fingerprint and every table and view it built is still as it left them; else None."""
     with connect(settings.warehouse_path, read_only=True) as con:
         last = fingerprints.recorded(con, DBT_STEP)
         if last is None or last[0] != inputs or last[1].get("outputs") != output_fingerprints(con):
             return None
-    return last[1]["run_id"]
+    return last[1]
 
 
 def topological_keys(assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:
@@ -114,23 +116,54 @@ def topological_keys(assets_def: dg.AssetsDefinition) -> list[dg.AssetKey]:
     return list(sorter.static_order())
 
 
-def unchanged_results(settings: Settings, keys, since_run: str) -> Iterator[dg.MaterializeResult]:
+def unchanged_results(
+    context: dg.AssetExecutionContext, settings: Settings, last: dict[str, Any]
+) -> Iterator[dg.MaterializeResult]:
+    """Each model and seed as not rebuilt, with the data version of its unchanged content and the table
+    metadata of its last materialisation (the same rows, so the same schema, count and preview)."""
     with connect(settings.warehouse_path, read_only=True) as con:
-        for key in keys:
+        for key in topological_keys(context.assets_def):
+            relation = ".".join(key.path)
+            previous = context.instance.get_latest_materialization_event(key)
+            described = {name: value for name, value in previous.asset_materialization.metadata.items()
+                         if name in TABLE_METADATA} if previous and previous.asset_materialization else {}
             yield dg.MaterializeResult(
                 asset_key=key,
-                data_version=dg.DataVersion(fingerprints.digest(fingerprints.relation_fingerprint(con, *key.path))),
-                metadata={**table_metadata(con, ".".join(key.path)), "rebuilt": False,
-                          "unchanged_since_run": dg.MetadataValue.text(since_run), **synthetic_metadata(settings.sample)},
+                data_version=dg.DataVersion(fingerprints.digest(last["outputs"][relation])),
+                metadata={**(described if len(described) == len(TABLE_METADATA) else table_metadata(con, relation)),
+                          "rebuilt": False, "unchanged_since_run": dg.MetadataValue.text(last["run_id"]),
+                          **synthetic_metadata(settings.sample)},
             )
 
 
-def record_build(settings: Settings, inputs: str, run_id: str, succeeded: bool) -> None:
-    """After a successful build of the whole project, remember its inputs and outputs; a failed or partial
-    build voids the record, so the next build runs dbt."""
+def unchanged_test_results(last: dict[str, Any]) -> Iterator[dg.AssetCheckResult]:
+    for test in last["tests"]:
+        yield dg.AssetCheckResult(
+            asset_key=dg.AssetKey.from_user_string(test["asset"]),
+            check_name=test["check"],
+            passed=test["passed"],
+            severity=dg.AssetCheckSeverity(test["severity"]),
+            description=f"dbt test not run again: nothing it reads has changed since run {last['run_id']}",
+            metadata={"validated_again": False, "validated_in_run": dg.MetadataValue.text(last["run_id"])},
+        )
+
+
+def test_outcomes(events: list[Any]) -> list[dict[str, Any]]:
+    """Each dbt test's outcome as dagster-dbt reported it (a warn-severity test may have failed)."""
+    return [
+        {"asset": event.asset_key.to_user_string(), "check": event.check_name, "passed": event.passed,
+         "severity": event.severity.value}
+        for event in events if isinstance(event, dg.AssetCheckResult)
+    ]
+
+
+def record_build(settings: Settings, inputs: str, run_id: str, succeeded: bool, tests: list | None = None) -> None:
+    """After a successful build of the whole project, remember its inputs, outputs and test outcomes; a failed
+    or partial build voids the record, so the next build runs dbt."""
     with connect(settings.warehouse_path) as con:
         if succeeded:
-            fingerprints.record(con, DBT_STEP, inputs, {"run_id": run_id, "outputs": output_fingerprints(con)})
+            detail = {"run_id": run_id, "outputs": output_fingerprints(con), "tests": tests or []}
+            fingerprints.record(con, DBT_STEP, inputs, detail)
         else:
             fingerprints.forget(con, DBT_STEP)
 

@@ -4,6 +4,7 @@ import dagster as dg
 import duckdb
 
 PREVIEW_ROWS = 5
+TABLE_METADATA = ("dagster/column_schema", "dagster/row_count", "preview")  # the entries table_metadata makes
 
 
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dg.MetadataValue]:

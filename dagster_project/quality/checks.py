@@ -93,8 +93,8 @@ def evaluate(settings: Settings, suite: raw_suites.TableSuite, run_id: str) -> d
     """Validate the suite, unless it passed on exactly this data (same fingerprint) before: then say so and
     pass again without reading the rows. A failed or unrunnable suite is always validated again."""
     step = f"gx_{suite.name}"
-    fingerprint = None if settings.force else fingerprint_or_none(settings, suite)
-    if fingerprint is not None:
+    fingerprint = fingerprint_or_none(settings, suite)
+    if fingerprint is not None and not settings.force:
         with connect(settings.warehouse_path, read_only=True) as con:
             last = fingerprints.recorded(con, step)
         if last is not None and last[0] == fingerprint:

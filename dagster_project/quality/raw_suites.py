@@ -223,7 +223,8 @@ def fingerprint(settings: Settings, suite: TableSuite) -> str:
     with connect(settings.warehouse_path, read_only=True) as con:
         specs = [[item.type, item.kwargs] for item in suite.expectations(settings, con)]
         batches = suite.batches(settings, con)
-        tables = [fingerprints.query_fingerprint(con, f"SELECT * FROM {table}") for table in suite.tables_read]
+        tables = [fingerprints.query_fingerprint(con, f"SELECT * FROM {table}", database=settings.warehouse_path)
+                  for table in suite.tables_read]
     code = fingerprints.files_fingerprint(QUALITY_CODE, QUALITY_CODE.glob("*.py"))
     return fingerprints.combine(suite.name, specs, batches, tables, code)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import duckdb
 import httpx
 import polars as pl
 
-from dagster_project.sources import landing, quarantine
+from dagster_project.sources import landing, quarantine, zip_member
 from dagster_project.warehouse import swap_rows, transaction
 
 TRADE_COLUMNS = {"t": "SMALLINT", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
@@ -109,9 +108,9 @@ def extracted_member(zip_path: Path, member: str, scratch_dir: Path) -> Iterator
     """Stream one member to a temporary file (bounded memory), yield its path, then delete it.
 
     Only this member is written to disk, never the whole archive. A member whose declared size is
-    implausible for a CSV is refused before anything is written; zipfile itself stops a member that
-    inflates past its declared size (a CRC error). The file's name carries the process id, so what a
-    killed process left behind is deleted by the next extraction.
+    implausible for a CSV is refused before anything is written; one that inflates past its declared size,
+    or whose CRC-32 does not match, is refused as corrupt (zip_member). The file's name carries the process
+    id, so what a killed process left behind is deleted by the next extraction.
     """
     check_member_size(zip_path, member)
     scratch_dir.mkdir(parents=True, exist_ok=True)
@@ -119,8 +118,8 @@ def extracted_member(zip_path: Path, member: str, scratch_dir: Path) -> Iterator
     handle, name = tempfile.mkstemp(prefix=f".extract-{os.getpid()}-", suffix=".csv", dir=scratch_dir)
     path = Path(name)
     try:
-        with zipfile.ZipFile(zip_path) as archive, archive.open(member) as source, open(handle, "wb") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+        with open(handle, "wb") as target:
+            zip_member.copy_member(zip_path, member, target)
         yield path
     except zipfile.BadZipFile as error:
         raise BaciFormatError(f"{zip_path}: member {member} is corrupt: {error}") from error
