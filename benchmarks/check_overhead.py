@@ -40,7 +40,7 @@ def main() -> None:
     durations = {step.step_key: step.end_time - step.start_time for step in steps if step.end_time and step.start_time}
     checks = sum(seconds for key, seconds in durations.items() if "_gx_" in key)
     run = sum(durations.values())
-    print(f"| measure | seconds |\n|---|---|")
+    print("| measure | seconds |\n|---|---|")
     print(f"| `tradedep build --sample` wall time ({args.years}) | {wall:.1f} |")
     print(f"| all steps of the run | {run:.1f} |")
     print(f"| GX check steps ({sum('_gx_' in key for key in durations)}) | {checks:.1f} |")

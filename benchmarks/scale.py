@@ -19,8 +19,8 @@ measures, each in a process of its own, on the same files:
   (e) no-op   the same build again in the same directory, nothing changed
 
 (a), (b) and (c) run --repeats times, alternating; the median counts. Each measurement reports wall time, rows
-per second and peak memory: the largest single process's peak RSS (from the kernel, wait4) and the peak of the
-whole process tree's summed RSS (Dagster and dbt run side by side), sampled every 0.2 s. Results go to
+per second and peak memory, sampled from /proc every 0.2 s: the largest single process's RSS and the whole
+process tree's summed RSS (Dagster and dbt run side by side). Results go to
 results.json and results.md in --out; the generated release and warehouses are deleted unless --keep.
 """
 

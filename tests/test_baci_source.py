@@ -1,6 +1,5 @@
 """The BACI source module: zip members, typed loads, clear errors that lose nothing already loaded."""
 
-import zipfile
 
 import duckdb
 import pytest
