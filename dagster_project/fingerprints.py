@@ -95,9 +95,7 @@ def files_fingerprint(root: Path, paths: Iterable[Path]) -> dict[str, str]:
 
 def recorded(con: duckdb.DuckDBPyConnection, step: str) -> tuple[str, dict[str, Any]] | None:
     """The fingerprint and details a step recorded when it last succeeded, if it did."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'step_state'").fetchone()[0]
-    if not exists:
+    if not _state_table_exists(con):
         return None
     row = con.execute(f"SELECT fingerprint, detail FROM {STATE_TABLE} WHERE step = ?", [step]).fetchone()
     return None if row is None else (row[0], json.loads(row[1]))
@@ -119,5 +117,10 @@ def record(con: duckdb.DuckDBPyConnection, step: str, fingerprint: str, detail: 
 
 def forget(con: duckdb.DuckDBPyConnection, step: str) -> None:
     """Drop a step's record, so its next run does the work whatever the fingerprint."""
-    if recorded(con, step) is not None:
+    if _state_table_exists(con):
         con.execute(f"DELETE FROM {STATE_TABLE} WHERE step = ?", [step])
+
+
+def _state_table_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'step_state'").fetchone()[0] > 0

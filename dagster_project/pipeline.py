@@ -60,17 +60,18 @@ def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
             tags=tags,
             raise_on_error=False,
         )
+    materialisations = result.get_asset_materialization_events()
+    evaluations = result.get_asset_check_evaluations()
     return BuildOutcome(
         success=result.success,
         run_id=result.run_id,
         settings=settings,
-        materialized=sorted({event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}),
+        materialized=sorted({event.asset_key.to_user_string() for event in materialisations}),
         failures=_failures(result),
-        unchanged=sorted(event.asset_key.to_user_string() for event in result.get_asset_materialization_events()
+        unchanged=sorted(event.asset_key.to_user_string() for event in materialisations
                          if _metadata_value(event.materialization.metadata, "rebuilt") is False),
-        checks=len(result.get_asset_check_evaluations()),
-        reused_checks=sum(_metadata_value(evaluation.metadata, "validated_again") is False
-                          for evaluation in result.get_asset_check_evaluations()),
+        checks=len(evaluations),
+        reused_checks=sum(_metadata_value(evaluation.metadata, "validated_again") is False for evaluation in evaluations),
     )
 
 

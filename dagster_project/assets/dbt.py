@@ -4,6 +4,7 @@
 import json
 import shutil
 from collections.abc import Iterator, Mapping
+from functools import cache
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -52,7 +53,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
             last = unchanged_build(settings, inputs)
             if last:
                 context.log.info(
-                    f"dbt not run: its inputs (raw tables, seeds, models, vars) and its {len(dbt_relations())} tables "
+                    f"dbt not run: its inputs (raw tables, seeds, models, vars) and its {len(last['outputs'])} tables "
                     f"and views are exactly as when it last succeeded (run {last['run_id']}); "
                     "force a rebuild with `tradedep build --force` or this op's config force: true")
                 # Each model is reported with its unchanged data version, so what depends on it (checks,
@@ -74,16 +75,21 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     return tradedep_dbt
 
 
+@cache
+def dbt_manifest() -> dict[str, Any]:
+    """The parsed manifest the definitions were built from (read once per process)."""
+    return json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+
+
 def dbt_relations() -> list[tuple[str, str]]:
     """(schema, name) of every model and seed dbt builds, from its manifest."""
-    nodes = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))["nodes"].values()
+    nodes = dbt_manifest()["nodes"].values()
     return sorted((node["schema"], node["alias"]) for node in nodes if node["resource_type"] in ("model", "seed"))
 
 
 def dbt_sources() -> list[tuple[str, str]]:
     """(schema, table) of every raw table the dbt sources point at."""
-    sources = json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))["sources"].values()
-    return sorted((source["schema"], source["identifier"]) for source in sources)
+    return sorted((source["schema"], source["identifier"]) for source in dbt_manifest()["sources"].values())
 
 
 def dbt_inputs_fingerprint(settings: Settings) -> str:

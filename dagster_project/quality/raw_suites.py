@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -225,8 +226,13 @@ def fingerprint(settings: Settings, suite: TableSuite) -> str:
         batches = suite.batches(settings, con)
         tables = [fingerprints.query_fingerprint(con, f"SELECT * FROM {table}", database=settings.warehouse_path)
                   for table in suite.tables_read]
-    code = fingerprints.files_fingerprint(QUALITY_CODE, QUALITY_CODE.glob("*.py"))
-    return fingerprints.combine(suite.name, specs, batches, tables, code)
+    return fingerprints.combine(suite.name, specs, batches, tables, quality_code_fingerprint())
+
+
+@cache
+def quality_code_fingerprint() -> dict[str, str]:
+    """The suites' and their runner's source files (read once per process: code does not change under it)."""
+    return fingerprints.files_fingerprint(QUALITY_CODE, QUALITY_CODE.glob("*.py"))
 
 
 def validate(settings: Settings, suite: TableSuite) -> SuiteOutcome:

@@ -58,6 +58,15 @@ def _inflate(source: BinaryIO, info: zipfile.ZipInfo, target: BinaryIO) -> tuple
     """Inflate the member's compressed bytes into target in bounded chunks; stop past its declared size."""
     inflater = isal_zlib.decompressobj(-15)  # raw deflate, as in zip archives
     remaining, written, crc = info.compress_size, 0, 0
+
+    def write(chunk: bytes) -> None:
+        nonlocal written, crc
+        written += len(chunk)
+        if written > info.file_size:
+            raise zipfile.BadZipFile(f"{info.filename!r} inflates past its declared {info.file_size:,} bytes")
+        crc = isal_zlib.crc32(chunk, crc)
+        target.write(chunk)
+
     pending = b""
     while remaining or pending:
         if not pending:
@@ -65,16 +74,7 @@ def _inflate(source: BinaryIO, info: zipfile.ZipInfo, target: BinaryIO) -> tuple
             if not pending:
                 raise zipfile.BadZipFile(f"{info.filename!r} ends before its {info.compress_size:,} compressed bytes")
             remaining -= len(pending)
-        chunk = inflater.decompress(pending, CHUNK_BYTES)
+        write(inflater.decompress(pending, CHUNK_BYTES))
         pending = inflater.unconsumed_tail
-        written += len(chunk)
-        if written > info.file_size:
-            raise zipfile.BadZipFile(f"{info.filename!r} inflates past its declared {info.file_size:,} bytes")
-        crc = isal_zlib.crc32(chunk, crc)
-        target.write(chunk)
-    chunk = inflater.flush()
-    written += len(chunk)
-    if written > info.file_size:
-        raise zipfile.BadZipFile(f"{info.filename!r} inflates past its declared {info.file_size:,} bytes")
-    target.write(chunk)
-    return written, isal_zlib.crc32(chunk, crc)
+    write(inflater.flush())
+    return written, crc
