@@ -1,23 +1,23 @@
 """HS6 code lists per revision and the products the sector map assigns to each sector.
 
-The code lists (HS12, HS17, HS22) live in sample/hs6_codes.csv, derived from the UNSD correspondence
-tables by scripts/derive_hs6_codes.py; the sector map is the dbt seed sector_hs_map.
+Both are dbt seeds, the reference data the models read too: the code lists (HS12, HS17, HS22) are
+hs_products, derived from the UNSD correspondence tables by scripts/derive_hs_reference.py; the sector map is
+sector_hs_map.
 """
 
 import csv
 from functools import cache
-from pathlib import Path
 
 from dagster_project.settings import DBT_PROJECT_DIR
 
-HS6_CODES_FILE = Path(__file__).with_name("sample") / "hs6_codes.csv"
+HS6_CODES_FILE = DBT_PROJECT_DIR / "seeds" / "hs_products.csv"
 SECTOR_MAP_FILE = DBT_PROJECT_DIR / "seeds" / "sector_hs_map.csv"
 
 
 @cache
 def hs6_codes(hs_revision: str) -> tuple[str, ...]:
     with HS6_CODES_FILE.open(newline="") as handle:
-        return tuple(row["code"] for row in csv.DictReader(handle) if row["hs_revision"] == hs_revision)
+        return tuple(row["hs6"] for row in csv.DictReader(handle) if row["hs_revision"] == hs_revision)
 
 
 def sector_products(hs_revision: str) -> dict[str, list[str]]:
