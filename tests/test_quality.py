@@ -1,5 +1,7 @@
 """The fct_sector_dependency suite passes on good data and names each expectation that bad data breaks."""
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
@@ -8,30 +10,40 @@ from dagster_project.quality.checks import validate_sector_dependency
 from dagster_project.quality.gx_runner import run_suite
 
 YEARS = (2019, 2020)
-SECTORS = ["Rail", "Semiconductors and IT"]
+SECTOR_BASKETS = [("Rail", "full"), ("Semiconductors and IT", "comparable"), ("Semiconductors and IT", "full")]
 GROUPS = ["EU27", "US", "World"]
+# A plausible value for every documented column of the mart (the suite checks the set of columns).
+DEFAULTS = {
+    "hs_revision": "HS12", "imports_from_world_usd": 100.0, "exports_to_world_usd": 50.0, "net_import_ratio": 2.0,
+    "has_no_exports": False, "normalised_trade_balance": -1 / 3, "supplier_hhi": 0.4, "basket_product_count": 3,
+    "screened_dependent_product_count": 1, "window_years_observed": 3, "dependent_product_count": 1,
+    "dependent_import_share": 0.25, "chokepoint_product_count": 0, "chokepoint_import_share": 0.0,
+    "imports_tonnes": 10.0, "import_unit_value_usd_per_tonne": 10.0, "exports_tonnes": 5.0,
+    "export_unit_value_usd_per_tonne": 10.0, "industry_isic_activities": "C26", "industry_import_penetration": 0.3,
+    "is_synthetic": True, "data_source": "SYNTHETIC SAMPLE",
+}
 
 
 def good_frame() -> pd.DataFrame:
     rows = []
-    for sector in SECTORS:
+    for sector, basket in SECTOR_BASKETS:
         for group in GROUPS:
             for year in YEARS:
                 share = {"US": 0.2, "EU27": 0.3, "World": 1.0}[group]
-                rows.append({
-                    "sector": sector, "partner_group": group, "year": year, "hs_revision": "HS12",
-                    "imports_from_partner_usd": 100.0 * share, "imports_from_world_usd": 100.0,
-                    "partner_import_share": share, "exports_to_world_usd": 50.0, "net_import_ratio": 2.0,
-                    "has_no_exports": False, "supplier_hhi": 0.4, "mapped_product_count": 3,
-                    "normalised_trade_balance": -1 / 3, "dependent_product_count": 1, "chokepoint_product_count": 0,
-                    "dependent_import_share": 0.25, "chokepoint_import_share": 0.0, "is_synthetic": True,
-                    "data_source": "SYNTHETIC SAMPLE",
-                })
+                row = {**DEFAULTS, "sector": sector, "basket": basket, "partner_group": group, "year": year,
+                       "year_start": date(year, 1, 1), "imports_from_partner_usd": 100.0 * share,
+                       "partner_import_share": share}
+                rows.append({column: row[column] for column in suites.documented_columns("fct_sector_dependency")})
     return pd.DataFrame(rows)
 
 
+def as_recorded(row: pd.Series) -> dict:
+    """A frame row as offending rows are recorded: dates in ISO form."""
+    return {**row.to_dict(), "year_start": row["year_start"].isoformat()}
+
+
 def validate(frame):
-    return run_suite("fct_sector_dependency", frame, suites.fct_sector_dependency(YEARS, SECTORS, GROUPS))
+    return run_suite("fct_sector_dependency", frame, suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS))
 
 
 def test_good_data_passes():
@@ -47,8 +59,11 @@ def _set(column, value, row=0):
     return change
 
 
+KEY = ["sector", "basket", "partner_group", "year"]
+
+
 def _duplicate_key(frame):
-    frame.loc[1, ["sector", "partner_group", "year"]] = frame.loc[0, ["sector", "partner_group", "year"]].to_list()
+    frame.loc[1, KEY] = frame.loc[0, KEY].to_list()
     return frame
 
 
@@ -68,7 +83,10 @@ def _duplicate_key(frame):
         (_set("sector", "Unknown"), "expect_column_distinct_values_to_equal_set", "sector"),
         (_set("partner_group", "Mars"), "expect_column_distinct_values_to_equal_set", "partner_group"),
         (_set("data_source", None), "expect_column_values_to_not_be_null", "data_source"),
-        (_duplicate_key, "expect_compound_columns_to_be_unique", "sector,partner_group,year"),
+        (_set("basket", None), "expect_column_values_to_not_be_null", "basket"),
+        (_set("basket", "everything"), "expect_column_values_to_be_in_set", "basket"),
+        (_set("industry_import_penetration", -0.1), "expect_column_values_to_be_between", "industry_import_penetration"),
+        (_duplicate_key, "expect_compound_columns_to_be_unique", "sector,basket,partner_group,year"),
         (lambda frame: frame.iloc[1:], "expect_table_row_count_to_equal", None),
         (lambda frame: frame.drop(columns=["supplier_hhi"]), "expect_table_columns_to_match_set", None),
     ],
@@ -86,7 +104,7 @@ def test_failures_carry_counts_and_sample_rows():
     frame.loc[[0, 3], "partner_import_share"] = 1.7
     failure = next(f for f in validate(frame).failures if f.column == "partner_import_share")
     assert failure.unexpected_count == 2 and failure.sample == [1.7, 1.7]
-    assert failure.rows == [frame.loc[0].to_dict(), frame.loc[3].to_dict()]  # the whole offending rows
+    assert failure.rows == [as_recorded(frame.loc[0]), as_recorded(frame.loc[3])]  # the whole offending rows
 
 
 def test_check_metadata_shows_the_offending_rows_of_each_failed_expectation(tmp_path):
@@ -96,14 +114,14 @@ def test_check_metadata_shows_the_offending_rows_of_each_failed_expectation(tmp_
     frame.loc[5, "imports_from_world_usd"] = -42.5
     result = check_result(validate(frame), tmp_path)
     failures = {(f["expectation"], f["column"]): f["rows"] for f in result.metadata["failures"].value}
-    duplicated = failures["expect_compound_columns_to_be_unique", "sector,partner_group,year"]
+    duplicated = failures["expect_compound_columns_to_be_unique", "sector,basket,partner_group,year"]
     assert [(row["sector"], row["partner_group"], row["year"]) for row in duplicated] == [("Rail", "EU27", 2019)] * 2
     [negative] = failures["expect_column_values_to_be_between", "imports_from_world_usd"]
-    assert negative == {**good_frame().loc[5].to_dict(), "imports_from_world_usd": -42.5}
+    assert negative == {**as_recorded(good_frame().loc[5]), "imports_from_world_usd": -42.5}
     markdown = result.metadata["sample_offending_rows"].value
     assert "**expect_column_values_to_be_between** on `imports_from_world_usd`: 1 unexpected" in markdown
-    assert "| sector | partner_group | year |" in markdown
-    assert "| Rail | World | 2020 | HS12 | 100.0 | -42.5 |" in markdown
+    assert "| sector | basket | partner_group | year |" in markdown
+    assert "| Rail | full | World | 2020 | 2020-01-01 | HS12 | 100.0 | -42.5 |" in markdown
     page = (tmp_path / "index.html").read_text()
     assert "<td>-42.5</td>" in page and "<th>imports_from_world_usd</th>" in page
 
@@ -124,7 +142,7 @@ def test_results_are_kept_on_a_static_page(tmp_path):
     frame = good_frame()
     frame.loc[0, "partner_import_share"] = 1.7
     record_outcome(tmp_path, validate(good_frame()))
-    page = record_outcome(tmp_path, run_suite("other_suite", frame, suites.fct_sector_dependency(YEARS, SECTORS, GROUPS)))
+    page = record_outcome(tmp_path, run_suite("other_suite", frame, suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)))
     text = page.read_text()
     assert page == tmp_path / "index.html" and "2 suites" in text and "1 failing" in text
     assert "expect_column_values_to_be_between" in text and "partner_import_share" in text and "1.7" in text

@@ -132,10 +132,18 @@ def test_the_browser_renders_the_report_charts(built):
     page = built.settings.report_path
     dom = render_dom(page.as_uri())
     sectors = query(built.settings, "SELECT count(*) AS n FROM marts.dim_sector")["n"][0]
-    assert dom.count('<svg class="chart"') == sectors + 2  # a panel per sector, the change chart, chokepoint counts
+    charts = re.findall(r'<svg class="chart".*?</svg>', dom, flags=re.S)
+    # a share panel and a suppliers panel per sector, the change chart, the chokepoint counts
+    assert len(charts) == 2 * sectors + 2
+    assert all("<title>" in chart and 'class="axis-label"' in chart for chart in charts)  # titled, axes labelled
     assert len(re.findall(r'<path class="series" d="M[\d.]+,[\d.]+ L', dom)) == 2 * sectors  # US and EU27 lines
-    assert dom.count('<rect class="bar') >= sectors
-    assert "SYNTHETIC SAMPLE" in dom.split("<h1>")[0]
+    assert dom.count('<rect class="bar"') >= 2 * sectors
+    assert "Who replaced the US and the EU" in dom and "SYNTHETIC SAMPLE" in dom.split("<h1>")[0]
+    # The labels come from the build: its baseline is its first three years (2013-2015 lies outside it).
+    trend = query(built.settings, "SELECT DISTINCT baseline_first_year, baseline_last_year, latest_first_year, "
+                  "latest_last_year FROM marts.fct_self_reliance_trend").row(0)
+    assert f"baseline {trend[0]}-{trend[1]}" in dom and f"latest {trend[2]}-{trend[3]}" in dom
+    assert "2013" not in dom and "2015" not in dom
 
 
 def test_the_exports_read_back_to_the_marts(built):

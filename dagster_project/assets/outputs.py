@@ -19,7 +19,7 @@ QUALITY_PAGE_KEY = dg.AssetKey(["quality", "validation_results_page"])
 
 
 def dbt_project_vars() -> dict:
-    """The dbt vars as dbt_project.yml sets them (thresholds, chokepoint group, baseline year)."""
+    """The dbt vars as dbt_project.yml sets them (thresholds, chokepoint group, stable band)."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 
 
@@ -57,14 +57,15 @@ def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition)
         kinds={"html", "polars"},
         description=(
             f"A self-contained HTML report ({settings.report_path}; opens offline) with charts: the US and EU27 "
-            "share of China's imports by sector over time, the change since the baseline year, the chokepoint "
-            "products and the measured-vs-claimed table. Says SYNTHETIC SAMPLE when built from the sample."
+            "share of China's imports by sector over time, the change since the baseline window, who replaced the US "
+            "and the EU, the chokepoint products and the seed article's claims tested. Says SYNTHETIC SAMPLE when "
+            "built from the sample."
         ),
     )
     def dependency_report() -> dg.MaterializeResult:
         variables = dbt_project_vars()
         data = report.write_report(settings.warehouse_path, settings.report_path,
-                                   variables["chokepoint_group"], variables["baseline_year"])
+                                   variables["chokepoint_group"], variables["trend_stable_pp"])
         return dg.MaterializeResult(metadata={
             **synthetic,
             "report": dg.MetadataValue.path(str(settings.report_path)),

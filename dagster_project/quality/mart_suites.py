@@ -1,4 +1,4 @@
-"""Expectation suites for the marts other than fct_sector_dependency (whose suite is in suites.py).
+"""Expectation suites for the marts (fct_sector_dependency's own expectations are in suites.py).
 
 Each states the mart's real invariants: its key unique and not null, every configured year present where
 the mart is yearly, shares and HHIs in [0, 1], values non-negative, classes from their lists.
@@ -28,12 +28,21 @@ def _between(e, columns: tuple[str, ...], low: float | None, high: float | None 
     return [e.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high) for column in columns]
 
 
+def _sector_baskets(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Every (sector, basket) the build's revision gives products to: the rows each mart year must have."""
+    return con.execute("SELECT DISTINCT sector, basket FROM intermediate.int_sector_basket_products ORDER BY 1, 2").fetchall()
+
+
+def _partner_groups(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("SELECT DISTINCT partner_group FROM seeds.partner_group ORDER BY 1").fetchall()]
+
+
+def _sectors(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("SELECT DISTINCT sector FROM seeds.sector_hs_map ORDER BY 1").fetchall()]
+
+
 def _sector_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    sectors = [row[0] for row in con.execute(
-        "SELECT DISTINCT sector FROM seeds.sector_hs_map WHERE hs_revision = ? ORDER BY 1", [settings.hs_revision]
-    ).fetchall()]
-    partner_groups = [row[0] for row in con.execute("SELECT DISTINCT partner_group FROM seeds.partner_group").fetchall()]
-    return suites.fct_sector_dependency(settings.years, sectors, partner_groups)
+    return suites.fct_sector_dependency(settings.years, _sector_baskets(con), _partner_groups(con))
 
 
 def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
@@ -41,7 +50,7 @@ def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> l
     shares = ("us_import_share", "eu27_import_share", "chokepoint_group_import_share", "supplier_hhi",
               "world_export_hhi", "supplier_1_share", "supplier_2_share", "supplier_3_share")
     values = ("imports_from_world_usd", "imports_from_us_usd", "imports_from_eu27_usd", "exports_to_world_usd",
-              "net_import_ratio")
+              "net_import_ratio", "import_unit_value_usd_per_tonne", "export_unit_value_usd_per_tonne")
     return [
         *_key(e, ["hs6", "year"]),
         e.ExpectColumnValuesToMatchRegex(column="hs6", regex=r"^\d{6}$"),
@@ -49,23 +58,67 @@ def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> l
         *_between(e, shares, 0, SHARE_MAX),
         *_between(e, values, 0),
         *_between(e, ("normalised_trade_balance",), -SHARE_MAX, SHARE_MAX),
-        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("is_dependent", "is_chokepoint", "data_source")),
+        *_between(e, ("window_years_observed",), 1),
+        *(e.ExpectColumnValuesToNotBeNull(column=column)
+          for column in ("is_dependent", "window_years_observed", "year_start", "data_source")),
     ]
 
 
 def _self_reliance_trend(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     e = gx_expectations
-    sectors = con.execute("SELECT count(DISTINCT sector) FROM seeds.sector_hs_map WHERE hs_revision = ?",
-                          [settings.hs_revision]).fetchall()[0][0]
-    groups = con.execute("SELECT count(DISTINCT partner_group) FROM seeds.partner_group").fetchall()[0][0]
     classes = ["falling dependency", "stable", "rising dependency"]
     return [
-        *_key(e, ["sector", "partner_group"]),
-        e.ExpectTableRowCountToEqual(value=sectors * groups),
+        *_key(e, ["sector", "basket", "partner_group"]),
+        e.ExpectTableRowCountToEqual(value=len(_sector_baskets(con)) * len(_partner_groups(con))),
+        e.ExpectColumnValuesToBeInSet(column="basket", value_set=suites.BASKETS),
         e.ExpectColumnValuesToBeInSet(column="measured_direction", value_set=classes),
-        e.ExpectColumnValuesToBeInSet(column="claimed_direction", value_set=classes),
-        *_between(e, ("partner_import_share_baseline", "partner_import_share_latest"), 0, SHARE_MAX),
+        *_between(e, ("partner_import_share_baseline", "partner_import_share_latest", "dependent_import_share_baseline",
+                      "dependent_import_share_latest"), 0, SHARE_MAX),
         *_between(e, ("partner_import_share_change_pp",), -100.000001, 100.000001),
+        *(e.ExpectColumnValuesToNotBeNull(column=column)
+          for column in ("baseline_first_year", "baseline_last_year", "latest_first_year", "latest_last_year")),
+    ]
+
+
+def _claim_assessment(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = gx_expectations
+    return [
+        *_key(e, ["sector"]),
+        e.ExpectColumnDistinctValuesToEqualSet(column="sector", value_set=_sectors(con)),
+        e.ExpectColumnValuesToBeInSet(column="verdict", value_set=[
+            "consistent", "partly consistent", "not consistent", "insufficient data", "no claim"]),
+        e.ExpectColumnValuesToBeInSet(column="claim_type", value_set=[
+            "high self-sufficiency", "moderate progress", "upgrading", "dependence persists"]),
+        *_between(e, ("partner_import_share_baseline", "partner_import_share_latest", "dependent_import_share_latest"),
+                  0, SHARE_MAX),
+        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("has_claim", "claim_quote", "verdict")),
+    ]
+
+
+def _sector_suppliers(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = gx_expectations
+    return [
+        *_key(e, ["sector", "supplier_code", "year"]),
+        e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(settings.years)),
+        *_between(e, ("import_share", "baseline_import_share"), 0, SHARE_MAX),
+        *_between(e, ("imports_usd",), 0),
+        *_between(e, ("supplier_rank",), 1),
+        *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("imports_usd", "import_share", "supplier_rank")),
+    ]
+
+
+def _supplier_share_sums(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    """A sector's supplier shares add up to 1 in every year."""
+    return [gx_expectations.ExpectColumnValuesToBeBetween(column="share_sum", min_value=1 - 1e-9, max_value=1 + 1e-9)]
+
+
+def _supplier_shift(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = gx_expectations
+    return [
+        *_key(e, ["sector", "supplier_code"]),
+        *_between(e, ("baseline_import_share", "latest_import_share"), 0, SHARE_MAX),
+        *_between(e, ("share_change_pp",), -100.000001, 100.000001),
+        *_between(e, ("baseline_rank", "latest_rank"), 1),
     ]
 
 
@@ -111,6 +164,18 @@ MART_SUITES = [
                _whole("marts.fct_product_dependency"), _product_dependency),
     TableSuite("fct_self_reliance_trend", "marts.fct_self_reliance_trend", "baci",
                _whole("marts.fct_self_reliance_trend"), _self_reliance_trend),
+    TableSuite("fct_claim_assessment", "marts.fct_claim_assessment", "baci",
+               _whole("marts.fct_claim_assessment"), _claim_assessment),
+    TableSuite("fct_sector_suppliers", "marts.fct_sector_suppliers", "baci",
+               _whole("marts.fct_sector_suppliers"), _sector_suppliers),
+    TableSuite(
+        "fct_sector_suppliers_share_sums", "marts.fct_sector_suppliers", "baci",
+        lambda settings, con: [("SELECT sector, year, sum(import_share) AS share_sum FROM marts.fct_sector_suppliers "
+                                "GROUP BY sector, year", [])],
+        _supplier_share_sums,
+    ),
+    TableSuite("fct_supplier_shift", "marts.fct_supplier_shift", "baci",
+               _whole("marts.fct_supplier_shift"), _supplier_shift),
     TableSuite("fct_mirror_gaps", "marts.fct_mirror_gaps", "comtrade", _whole("marts.fct_mirror_gaps"), _mirror_gaps),
     TableSuite("fct_industry_import_penetration", "marts.fct_industry_import_penetration", "oecd_tiva",
                _whole("marts.fct_industry_import_penetration"), _import_penetration),

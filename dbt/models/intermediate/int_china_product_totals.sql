@@ -1,4 +1,6 @@
--- China's imports from the world, exports to the world and supplier HHI, per HS6 product and year.
+-- China's imports from the world, exports to the world and supplier HHI, per HS6 product and year, with the
+-- quantities (tonnes) behind each: unit values divide the value of the flows that have a quantity by it
+-- (BACI lacks a quantity for about 2% of flows).
 -- HHI = sum over exporters e of (M[e] / M[World])^2 = sum(M[e]^2) / M[World]^2, in [0, 1]; null when China
 -- imports nothing. The squares are summed as exact integers (decimal(38,0)), so the result does not depend
 -- on summation order.
@@ -7,14 +9,26 @@ with trade as (
 ),
 
 imports_by_supplier as (
-    select year, hs6, exporter_code, sum(value_usd) as value_usd
+    select
+        year,
+        hs6,
+        exporter_code,
+        sum(value_usd) as value_usd,
+        sum(cast(quantity_tonnes as decimal(38, 3))) as quantity_tonnes,
+        sum(case when quantity_tonnes is not null then value_usd end) as value_with_quantity_usd
     from trade
     where importer_code = {{ var('china_code') }}
     group by year, hs6, exporter_code
 ),
 
 import_totals as (
-    select year, hs6, sum(value_usd) as imports_world_usd, count(*) as supplier_count
+    select
+        year,
+        hs6,
+        sum(value_usd) as imports_world_usd,
+        count(*) as supplier_count,
+        sum(quantity_tonnes) as imports_tonnes,
+        sum(value_with_quantity_usd) as imports_with_quantity_usd
     from imports_by_supplier
     group by year, hs6
 ),
@@ -41,7 +55,12 @@ supplier_hhi as (
 ),
 
 export_totals as (
-    select year, hs6, sum(value_usd) as exports_world_usd
+    select
+        year,
+        hs6,
+        sum(value_usd) as exports_world_usd,
+        sum(cast(quantity_tonnes as decimal(38, 3))) as exports_tonnes,
+        sum(case when quantity_tonnes is not null then value_usd end) as exports_with_quantity_usd
     from trade
     where exporter_code = {{ var('china_code') }}
     group by year, hs6
@@ -53,7 +72,11 @@ select
     cast(coalesce(import_totals.imports_world_usd, 0) as bigint) as imports_world_usd,
     cast(coalesce(export_totals.exports_world_usd, 0) as bigint) as exports_world_usd,
     coalesce(import_totals.supplier_count, 0) as supplier_count,
-    supplier_hhi.supplier_hhi
+    supplier_hhi.supplier_hhi,
+    cast(import_totals.imports_tonnes as double precision) as imports_tonnes,
+    cast(coalesce(import_totals.imports_with_quantity_usd, 0) as bigint) as imports_with_quantity_usd,
+    cast(export_totals.exports_tonnes as double precision) as exports_tonnes,
+    cast(coalesce(export_totals.exports_with_quantity_usd, 0) as bigint) as exports_with_quantity_usd
 from import_totals
 full outer join export_totals
     on import_totals.year = export_totals.year

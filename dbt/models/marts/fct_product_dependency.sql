@@ -1,10 +1,14 @@
--- China's import dependency per HS6 product and year (importer China = BACI code 156), with the
--- dependency screen of CEPII GeoDep / the European Commission: dependent when the supplier HHI, the
--- world-export HHI and the import/export ratio all pass their thresholds (dbt vars); persistent when
--- dependent in at least persistent_min_years of the persistent_window_years years ending with this one;
--- a chokepoint when dependent and the chokepoint group (default US+EU) supplies more than chokepoint_share.
+-- China's import dependency per HS6 product and year (importer China = BACI code 156), with the dependency
+-- screen of CEPII GeoDep / the European Commission. A product-year is dependent when the supplier HHI, the
+-- world-export HHI and the import/export ratio all pass their thresholds (dbt vars). As in GeoDep, persistence
+-- is what counts: persistent when dependent in at least persistent_min_years of the persistent_window_years
+-- years ending with this one, and null while that window is not complete in the build (its first years). A
+-- chokepoint is a persistent dependency where the chokepoint group (default US+EU) supplies more than
+-- chokepoint_share of the imports. Unit values (USD per tonne) tell price from volume in a change of value.
 with totals as (
-    select year, hs6, imports_world_usd, exports_world_usd, supplier_hhi, supplier_count
+    select
+        year, hs6, imports_world_usd, exports_world_usd, supplier_hhi, supplier_count,
+        imports_tonnes, imports_with_quantity_usd, exports_tonnes, exports_with_quantity_usd
     from {{ ref('int_china_product_totals') }}
 ),
 
@@ -13,14 +17,13 @@ by_group as (
     from {{ ref('int_china_product_imports_by_partner') }}
 ),
 
+build_years as (
+    select distinct year from totals
+),
+
 screened as (
     select
-        totals.year,
-        totals.hs6,
-        totals.imports_world_usd,
-        totals.exports_world_usd,
-        totals.supplier_hhi,
-        totals.supplier_count,
+        totals.*,
         world.world_export_hhi,
         coalesce(us.imports_usd, 0) as imports_us_usd,
         coalesce(eu.imports_usd, 0) as imports_eu27_usd,
@@ -44,6 +47,15 @@ screened as (
         on choke.year = totals.year and choke.hs6 = totals.hs6 and choke.partner_group = '{{ var("chokepoint_group") }}'
 ),
 
+-- How many of the window's years (this one and the persistent_window_years - 1 before it) the build holds.
+windows as (
+    select current_year.year, count(*) as window_years_observed
+    from build_years as current_year
+    inner join build_years as window_year
+        on window_year.year between current_year.year - {{ var('persistent_window_years') }} + 1 and current_year.year
+    group by current_year.year
+),
+
 persistence as (
     select
         current_year.year,
@@ -56,10 +68,34 @@ persistence as (
     group by current_year.year, current_year.hs6
 ),
 
+flagged as (
+    select
+        screened.*,
+        persistence.dependent_years_in_window,
+        windows.window_years_observed,
+        case
+            when windows.window_years_observed < {{ var('persistent_window_years') }} then cast(null as boolean)
+            else persistence.dependent_years_in_window >= {{ var('persistent_min_years') }}
+        end as is_persistent_dependency
+    from screened
+    inner join persistence
+        on persistence.year = screened.year and persistence.hs6 = screened.hs6
+    inner join windows
+        on windows.year = screened.year
+),
+
 product_sectors as (
     select hs6, {{ dbt.listagg('sector', "'; '", 'order by sector') }} as sectors
-    from {{ ref('int_sector_products') }}
+    from (select distinct sector, hs6 from {{ ref('int_sector_basket_products') }}) as distinct_sector_products
     group by hs6
+),
+
+products as (
+    select hs6, description from {{ ref('stg_baci__products') }}
+),
+
+countries as (
+    select country_code, country_name from {{ ref('stg_baci__countries') }}
 ),
 
 build_source as (
@@ -67,47 +103,60 @@ build_source as (
 )
 
 select
-    cast(screened.hs6 as varchar) as hs6,
-    cast(screened.year as integer) as year,
+    cast(flagged.hs6 as varchar) as hs6,
+    cast(flagged.year as integer) as year,
+    {{ year_start('flagged.year') }} as year_start,
+    cast(products.description as varchar) as product_description,
     cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
     cast(product_sectors.sectors as varchar) as sectors,
-    cast(screened.imports_world_usd as double precision) as imports_from_world_usd,
-    cast(screened.imports_us_usd as double precision) as imports_from_us_usd,
-    cast(screened.imports_eu27_usd as double precision) as imports_from_eu27_usd,
-    cast(screened.imports_chokepoint_group_usd as double precision) as imports_from_chokepoint_group_usd,
+    cast(flagged.imports_world_usd as double precision) as imports_from_world_usd,
+    cast(flagged.imports_us_usd as double precision) as imports_from_us_usd,
+    cast(flagged.imports_eu27_usd as double precision) as imports_from_eu27_usd,
+    cast(flagged.imports_chokepoint_group_usd as double precision) as imports_from_chokepoint_group_usd,
     {% for column, value in [('us_import_share', 'imports_us_usd'), ('eu27_import_share', 'imports_eu27_usd'),
                               ('chokepoint_group_import_share', 'imports_chokepoint_group_usd')] %}
-    {{ ratio('screened.' ~ value, 'screened.imports_world_usd') }} as {{ column }},
+    {{ ratio('flagged.' ~ value, 'flagged.imports_world_usd') }} as {{ column }},
     {% endfor %}
-    cast(screened.exports_world_usd as double precision) as exports_to_world_usd,
-    {{ ratio('screened.imports_world_usd', 'screened.exports_world_usd') }} as net_import_ratio,
-    screened.exports_world_usd = 0 as has_no_exports,
-    {{ ratio('screened.exports_world_usd - screened.imports_world_usd', 'screened.exports_world_usd + screened.imports_world_usd') }} as normalised_trade_balance,
-    cast(screened.supplier_hhi as double precision) as supplier_hhi,
-    cast(screened.world_export_hhi as double precision) as world_export_hhi,
-    cast(screened.supplier_count as integer) as supplier_count,
-    screened.is_dependent,
-    cast(persistence.dependent_years_in_window as integer) as dependent_years_in_window,
-    persistence.dependent_years_in_window >= {{ var('persistent_min_years') }} as is_persistent_dependency,
-    screened.is_dependent and coalesce(
-        screened.imports_world_usd > 0
-        and cast(screened.imports_chokepoint_group_usd as double precision)
-            > {{ var('chokepoint_share') }} * cast(screened.imports_world_usd as double precision),
-        false
-    ) as is_chokepoint,
-    cast(top.supplier_1_code as integer) as supplier_1_code,
-    cast(top.supplier_1_share as double precision) as supplier_1_share,
-    cast(top.supplier_2_code as integer) as supplier_2_code,
-    cast(top.supplier_2_share as double precision) as supplier_2_share,
-    cast(top.supplier_3_code as integer) as supplier_3_code,
-    cast(top.supplier_3_share as double precision) as supplier_3_share,
+    cast(flagged.exports_world_usd as double precision) as exports_to_world_usd,
+    {{ ratio('flagged.imports_world_usd', 'flagged.exports_world_usd') }} as net_import_ratio,
+    flagged.exports_world_usd = 0 as has_no_exports,
+    {{ ratio('flagged.exports_world_usd - flagged.imports_world_usd', 'flagged.exports_world_usd + flagged.imports_world_usd') }} as normalised_trade_balance,
+    cast(flagged.imports_tonnes as double precision) as imports_tonnes,
+    {{ ratio('flagged.imports_with_quantity_usd', 'flagged.imports_tonnes') }} as import_unit_value_usd_per_tonne,
+    cast(flagged.exports_tonnes as double precision) as exports_tonnes,
+    {{ ratio('flagged.exports_with_quantity_usd', 'flagged.exports_tonnes') }} as export_unit_value_usd_per_tonne,
+    cast(flagged.supplier_hhi as double precision) as supplier_hhi,
+    cast(flagged.world_export_hhi as double precision) as world_export_hhi,
+    cast(flagged.supplier_count as integer) as supplier_count,
+    flagged.is_dependent,
+    cast(flagged.dependent_years_in_window as integer) as dependent_years_in_window,
+    cast(flagged.window_years_observed as integer) as window_years_observed,
+    flagged.is_persistent_dependency,
+    case
+        when flagged.is_persistent_dependency is null then cast(null as boolean)
+        else flagged.is_persistent_dependency and coalesce(
+            flagged.imports_world_usd > 0
+            and cast(flagged.imports_chokepoint_group_usd as double precision)
+                > {{ var('chokepoint_share') }} * cast(flagged.imports_world_usd as double precision),
+            false
+        )
+    end as is_chokepoint,
+    {% for rank in (1, 2, 3) %}
+    cast(top.supplier_{{ rank }}_code as integer) as supplier_{{ rank }}_code,
+    cast(supplier_{{ rank }}.country_name as varchar) as supplier_{{ rank }}_name,
+    cast(top.supplier_{{ rank }}_share as double precision) as supplier_{{ rank }}_share,
+    {% endfor %}
     build_source.is_synthetic,
     cast(build_source.data_source as varchar) as data_source
-from screened
-inner join persistence
-    on persistence.year = screened.year and persistence.hs6 = screened.hs6
+from flagged
 left join {{ ref('int_china_top_suppliers') }} as top
-    on top.year = screened.year and top.hs6 = screened.hs6
+    on top.year = flagged.year and top.hs6 = flagged.hs6
+{% for rank in (1, 2, 3) %}
+left join countries as supplier_{{ rank }}
+    on supplier_{{ rank }}.country_code = top.supplier_{{ rank }}_code
+{% endfor %}
+left join products
+    on products.hs6 = flagged.hs6
 left join product_sectors
-    on product_sectors.hs6 = screened.hs6
+    on product_sectors.hs6 = flagged.hs6
 cross join build_source
