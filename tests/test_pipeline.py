@@ -65,10 +65,16 @@ def test_mart_numbers_match_an_independent_computation(built):
             assert row["supplier_hhi"] == pytest.approx((hhi["m"] * hhi["hhi"]).sum() / hhi["m"].sum(), rel=1e-9)
 
 
-def test_the_warehouse_opens_in_duckdb_1_5_clients(built):
+def test_the_warehouse_is_written_at_the_oldest_storage_version_so_older_clients_open_it(built):
+    """dbt and every load write into the file at the storage version it was created with (docs/bi.md: which
+    clients open it)."""
+    from dagster_project.warehouse import STORAGE_NUMBER, STORAGE_VERSION
+
     with duckdb.connect(str(built.settings.warehouse_path), read_only=True) as con:
         tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'warehouse'").fetchall()[0][0]
-    assert tags["storage_version"].startswith("v1.5")
+    assert tags["storage_version"] == f"{STORAGE_VERSION}+" == "v1.0.0+"
+    header = built.settings.warehouse_path.read_bytes()[:20]
+    assert header[8:12] == b"DUCK" and int.from_bytes(header[12:20], "little") == STORAGE_NUMBER
 
 
 def test_materialisations_are_recorded_and_marked_synthetic(built):
