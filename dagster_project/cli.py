@@ -279,11 +279,11 @@ def _run_suites(command: str, settings: Settings, suites: list, verbose: bool) -
     from dagster_project.quality import raw_suites
     from dagster_project.quality.checks import run_guarded
     from dagster_project.quality.results_page import record_outcome
-    from dagster_project.warehouse import WarehouseBusyError, connect
+    from dagster_project.warehouse import WarehouseBusyError, connect, holds_sample
 
     try:
-        with connect(settings.warehouse_path, read_only=True):
-            pass
+        with connect(settings.warehouse_path, read_only=True) as con:
+            synthetic = holds_sample(con)
     except WarehouseBusyError as error:
         print(f"tradedep {command}: {error}", file=sys.stderr)
         return EXIT_BUSY
@@ -292,7 +292,7 @@ def _run_suites(command: str, settings: Settings, suites: list, verbose: bool) -
         return EXIT_FAILED
     outcomes = [run_guarded(suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in suites]
     for outcome in outcomes:
-        page = record_outcome(settings.quality_dir, outcome)
+        page = record_outcome(settings.quality_dir, outcome, synthetic)
         if verbose or not outcome.success:
             print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
     passed = sum(outcome.success for outcome in outcomes)

@@ -91,6 +91,14 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         con.close()
 
 
+def holds_sample(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse holds the synthetic sample: BACI, which every build loads, records for each
+    member file it loaded whether the file was the sample (and a build lands every source the same way)."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'baci_files'"
+                        ).fetchall()[0][0]
+    return bool(found) and bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM raw.baci_files").fetchall()[0][0])
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Commit the block's statements together, or roll every one of them back."""
