@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project.dbt_docs import MANIFEST_PATH
@@ -49,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--select",
         help='Dagster asset selection, e.g. \'key:"raw/baci_trade"+\' (a source and what depends on it)',
+    )
+    build.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="print everything (Dagster logs, every dbt line) instead of one progress line per step and a log file",
     )
     build.set_defaults(handler=_build)
 
@@ -139,9 +144,35 @@ def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     prepare_dbt_manifest(settings)
     from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
 
-    outcome = run_build(settings, args.select)
-    print(outcome.report(time.monotonic() - started))
+    if args.verbose:
+        outcome, log_path = run_build(settings, args.select), None
+    else:
+        log_path = settings.logs_dir / f"build-{datetime.now(UTC):%Y%m%d-%H%M%S}.log"
+        outcome = _run_logged(settings, args.select, log_path)
+        if outcome is None:
+            print(f"tradedep build: the build could not run; the traceback is in {log_path}", file=sys.stderr)
+            return EXIT_FAILED
+    print(outcome.report(time.monotonic() - started, log_path))
     return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+def _run_logged(settings: Settings, select: str | None, log_path: Path):
+    """Run the build with its output in log_path and one progress line per step on the terminal; None if the
+    build could not even start (its traceback is in the log)."""
+    import traceback
+
+    from dagster_project.build_output import Progress, output_to_log
+    from dagster_project.pipeline import run_build
+
+    with output_to_log(log_path) as terminal:
+        progress = Progress(terminal)
+        try:
+            return run_build(settings, select, progress)
+        except Exception:
+            traceback.print_exc()  # into the log file
+            return None
+        finally:
+            progress.close()
 
 
 def _unreachable_source(settings: Settings) -> str | None:

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -22,6 +23,22 @@ MART = "marts.fct_sector_dependency"
 def test_the_build_reports_a_synthetic_warehouse(built):
     assert "SYNTHETIC SAMPLE" in built.first_run.stdout
     assert built.settings.warehouse_path.exists()
+
+
+def test_a_piped_build_prints_a_line_per_step_and_the_summary_and_keeps_the_rest_in_its_log(built):
+    output = built.first_run.stdout
+    lines = output.splitlines()
+    assert "\x1b" not in output and len(lines) < 60, output
+    steps = [line for line in lines if re.match(r"\[ ?\d+/\d+\] ", line)]
+    total = int(re.match(r"\[ ?\d+/(\d+)\]", steps[0]).group(1))
+    assert len(steps) == total and all(" ok " in line for line in steps)
+    assert any(line.endswith(" tradedep_dbt") or " tradedep_dbt (" in line for line in steps)
+    assert "Done. PASS=" not in output and " - dagster - " not in output  # dbt's and Dagster's lines: in the log
+    log = Path(re.search(r"^Full log .*: (\S+)$", output, re.M).group(1))
+    assert log.parent == built.settings.logs_dir
+    text = log.read_text()
+    assert "Done. PASS=" in text and " - dagster - INFO - " in text and "\x1b" not in text
+    assert "instead of an `AssetCheckResult`" not in text  # dagster-dbt's notice on the singular test is silenced
 
 
 def test_the_mart_covers_every_sector_partner_and_year(built):
@@ -179,6 +196,7 @@ def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built):
     assert mart_checksums(built.settings) == checksums_before  # every mart, value for value
     # Nothing changed: dbt did not run and every check passed before on exactly this data.
     assert "Unchanged: dbt was not run, nothing it reads had changed (27 models and seeds" in result.stdout, result.stdout
+    assert re.search(r"^Built: \d+ assets materialised, 27 reused unchanged in ", result.stdout, re.M), result.stdout
     reused = re.search(r"Unchanged: (\d+) of (\d+) checks had been evaluated on exactly this data before", result.stdout)
     assert reused and reused.group(1) == reused.group(2) and int(reused.group(1)) > 19 + 100, result.stdout
     run_id = re.search(r"\(run ([0-9a-f-]+),", result.stdout).group(1)

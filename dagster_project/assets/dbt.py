@@ -61,7 +61,9 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
                 yield from unchanged_results(context, settings, last)
                 yield from unchanged_test_results(last)
                 return
-        invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context, raise_on_error=False)
+        # No colour codes: dbt's lines go to logs and pipes, where they would be noise.
+        invocation = dbt.cli(["build", "--no-use-colors", "--vars", json.dumps(settings.dbt_vars())], context=context,
+                             raise_on_error=False)
         events = list(mark_synthetic(invocation.stream(), settings.sample))
         # dbt holds the warehouse's write lock while it runs, so the tables are described once it has finished.
         yield from with_table_metadata(events, settings, context.assets_def.keys_by_output_name)
