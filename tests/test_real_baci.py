@@ -10,7 +10,7 @@ import subprocess
 import duckdb
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR, write_zip
+from conftest import REFERENCE_DIR, needs_reference, write_zip
 
 from dagster_project.settings import BIN_DIR, PROJECT_ROOT
 from dagster_project.sources import landing
@@ -18,7 +18,7 @@ from dagster_project.sources.baci import Release
 
 pytestmark = [
     pytest.mark.pipeline,
-    pytest.mark.skipif(not (REFERENCE_DIR / "baci").exists(), reason="../shared/reference is not beside the repository"),
+    needs_reference(REFERENCE_DIR / "baci"),
 ]
 RELEASE = Release("HS22", "V202501")
 REAL_FLOWS = "BACI_HS22_Y2023_V202501__energy_subset_pandas_rewritten.csv"
