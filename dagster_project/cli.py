@@ -7,6 +7,7 @@ cannot be reached; 3 the warehouse is locked by another process, or another buil
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -235,7 +236,11 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
     from dagster_project import dbt_docs, query_output
     from dagster_project.warehouse import WarehouseBusyError, connect
 
-    query = args.file.read_text(encoding="utf-8") if args.file else args.query
+    try:
+        query = args.file.read_text(encoding="utf-8") if args.file else args.query
+    except OSError as error:
+        print(f"tradedep sql: cannot read the query from {args.file}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
     if not query and not args.tables:
         print("tradedep sql: give a query, --file or --tables", file=sys.stderr)
         return EXIT_USAGE
@@ -250,10 +255,13 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
             relation = query_output.tables(con, descriptions) if args.tables else con.sql(query)
             if relation is None:  # a statement without a result
                 return EXIT_OK
-            def write(out):
-                query_output.write_result(con, relation, args.format, limit, out)
+            write = functools.partial(query_output.write_result, con, relation, args.format, limit)
             if args.out:
-                query_output.write_to_file(args.out, write)
+                try:
+                    query_output.write_to_file(args.out, write)
+                except OSError as error:
+                    print(f"tradedep sql: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+                    return EXIT_FAILED
             else:
                 write(sys.stdout.buffer)
                 sys.stdout.flush()

@@ -72,3 +72,17 @@ def test_the_marts_come_first_and_show_tables_lists_them(con):
     query_output.write_result(con, query_output.tables(con, descriptions), "csv", None, listed)
     assert listed.getvalue().decode().splitlines() == [
         '"schema","name","kind","description"', '"marts","fct_example","table","An example mart."', '"raw","t","view",']
+
+
+def test_the_command_writes_to_a_file_and_names_what_it_cannot_read_or_write(monkeypatch, tmp_path, capsys):
+    from dagster_project import cli
+
+    monkeypatch.setenv("TRADEDEP_DATA_DIR", str(tmp_path))
+    assert cli.main(["sql", "--file", str(tmp_path / "missing.sql")]) == cli.EXIT_USAGE
+    assert "cannot read the query from" in capsys.readouterr().err
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")):
+        pass
+    assert cli.main(["sql", "SELECT 42 AS answer", "--format", "csv", "--out", str(tmp_path / "a.csv")]) == cli.EXIT_OK
+    assert (tmp_path / "a.csv").read_text() == "answer\n42\n" and capsys.readouterr().out == ""
+    assert cli.main(["sql", "SELECT 1", "--out", str(tmp_path / "no" / "a.csv")]) == cli.EXIT_FAILED
+    assert f"cannot write {tmp_path / 'no' / 'a.csv'}" in capsys.readouterr().err
