@@ -81,8 +81,9 @@ def text_columns(con, relation: str) -> list[str]:
 
 
 def csv_options(text: list[str]) -> str:
-    """COPY options of every CSV the project writes: a header, and every text column quoted, so codes such as
-    hs6 "010221" read as text in the tools that honour quotes (DuckDB, LibreOffice, Python's csv)."""
+    """COPY options of every CSV the project writes: a header, and every text column quoted, so that a code such
+    as hs6 "010221" is marked as text for the readers that keep quoted fields as text (most guess types anyway:
+    the README says how to read them)."""
     quoted = f", FORCE_QUOTE ({', '.join(_identifier(name) for name in text)})" if text else ""
     return f"FORMAT csv, HEADER true{quoted}"
 
