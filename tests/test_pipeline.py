@@ -242,10 +242,11 @@ def mart_checksums(settings) -> dict[str, tuple[int, str]]:
             for name in names}
 
 
-def test_select_builds_a_part(built):
-    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/baci_countries"')
+def test_select_builds_a_part_and_verbose_prints_everything(built):
+    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/baci_countries"', "--verbose")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Built: 1 assets materialised" in result.stdout
+    assert " - dagster - INFO - " in result.stdout + result.stderr and "Full log" not in result.stdout
 
 
 def test_build_without_network_or_landed_files_fails_fast_naming_sample(tmp_path):

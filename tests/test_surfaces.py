@@ -181,10 +181,13 @@ def test_tables_show_columns_rows_and_a_preview_in_the_ui(built):
 
 
 def test_export_command_checks_first_and_exports_nothing_from_bad_marts(built, tmp_path):
-    good = tradedep(built.env, "export", "--format", "csv", "--dest", str(tmp_path / "good"))
+    good = tradedep(built.env, "export", "--excel", "--dest", str(tmp_path / "good"))  # --excel: CSV only
     assert good.returncode == 0, good.stderr
     assert sorted(p.stem for p in (tmp_path / "good").glob("*.csv")) == marts(built.settings)
     assert not list((tmp_path / "good").glob("*.parquet"))
+    products = (tmp_path / "good" / "fct_product_dependency.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert (tmp_path / "good" / "dim_country.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert all(line.startswith('"=""') for line in products[1:]) and any(line.startswith('"=""0') for line in products)
     bad_warehouse = tmp_path / "bad.duckdb"
     shutil.copy(built.settings.warehouse_path, bad_warehouse)
     with duckdb.connect(str(bad_warehouse)) as con:
