@@ -29,7 +29,6 @@ class BuildOutcome:
     unchanged: list[str] = field(default_factory=list)  # dbt assets not rebuilt: nothing they read had changed
     checks: int = 0
     reused_checks: int = 0  # checks evaluated before on the same data, so not run again
-
     failed_sources: dict[str, str] = field(default_factory=dict)  # optional source -> why its step failed
 
     def report(self, seconds: float, log_path: Path | None = None) -> str:
@@ -51,7 +50,7 @@ class BuildOutcome:
         lines += [f"  - {_first_lines(failure)}" for failure in self.failures]
         if self.failed_sources:
             kept = ",".join(source for source in self.settings.sources if source not in self.failed_sources)
-            lines.append(f"Way out: build without {', '.join(self.failed_sources)} until it answers again: "
+            lines.append(f"Way out: build without {', '.join(self.failed_sources)} for now: "
                          f"TRADEDEP_SOURCES={kept} tradedep build")
         if log_path is not None:
             lines.append(f"Full log (Dagster and dbt output, tracebacks): {log_path}")

@@ -243,10 +243,11 @@ def mart_checksums(settings) -> dict[str, tuple[int, str]]:
 
 
 def test_select_builds_a_part_and_verbose_prints_everything(built):
-    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/baci_countries"', "--verbose")
+    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/worldbank_indicators"', "--verbose")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Built: 1 assets materialised" in result.stdout
-    assert " - dagster - INFO - " in result.stdout + result.stderr and "Full log" not in result.stdout
+    assert " - dagster - INFO - " in result.stderr and "raw.worldbank_indicators: " in result.stderr  # the asset's log
+    assert "Full log" not in result.stdout and not re.search(r"^\[ ?\d+/\d+\]", result.stdout, re.M)
 
 
 def test_build_without_network_or_landed_files_fails_fast_naming_sample(tmp_path):
