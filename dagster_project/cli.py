@@ -7,13 +7,16 @@ cannot be reached; 3 the warehouse is locked by another process, or another buil
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+from dagster_project.dbt_docs import MANIFEST_PATH
 from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
@@ -49,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
         "--select",
         help='Dagster asset selection, e.g. \'key:"raw/baci_trade"+\' (a source and what depends on it)',
     )
+    build.add_argument(
+        "-v", "--verbose", action="store_true",
+        help="print everything (Dagster logs, every dbt line) instead of one progress line per step and a log file",
+    )
     build.set_defaults(handler=_build)
 
     ui = commands.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1")
@@ -57,9 +64,23 @@ def _parser() -> argparse.ArgumentParser:
     ui.add_argument("--sample", action="store_true", help="materialisations from the UI use the synthetic sample")
     ui.set_defaults(handler=_ui)
 
-    sql = commands.add_parser("sql", help="run a read-only SQL query against the warehouse and print the result")
+    sql = commands.add_parser(
+        "sql", help="run a read-only SQL query against the warehouse and print the result",
+        description="Run a read-only query. The marts schema comes first: SELECT * FROM fct_sector_dependency works, "
+                    "and SHOW TABLES lists the marts; --tables lists every table and view with its description.",
+    )
     sql.add_argument("query", nargs="?", help="the SQL query (or use --file)")
     sql.add_argument("--file", type=Path, help="read the query from this file")
+    sql.add_argument("--tables", action="store_true", help="list every table and view: schema, name, description")
+    sql.add_argument(
+        "--format", choices=("table", "csv", "json"), default="table",
+        help="table (default): numbers rounded for reading, the first 200 rows; "
+             "csv, json: every row and column, values exact",
+    )
+    rows = sql.add_mutually_exclusive_group()
+    rows.add_argument("--all", action="store_true", help="every row in the table format too")
+    rows.add_argument("--limit", type=_positive_int, metavar="N", help="at most N rows (any format)")
+    sql.add_argument("--out", type=Path, metavar="FILE", help="write the result to FILE instead of printing it")
     sql.set_defaults(handler=_sql)
 
     check = commands.add_parser("check", help="run the data-quality suites against the current warehouse")
@@ -68,10 +89,21 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="check the marts, then write each as Parquet and CSV with a data dictionary (for BI tools)"
     )
-    export.add_argument("--format", default="parquet,csv", help="comma-separated formats: parquet, csv (default both)")
-    export.add_argument("--dest", type=Path, help="destination folder (default: <data dir>/marts)")
+    export.add_argument("--format", help="comma-separated formats: parquet, csv (default both)")
+    export.add_argument("--dest", type=Path, help="destination folder (default: <data dir>/marts, with --excel <data dir>/marts/excel)")
+    export.add_argument(
+        "--excel", action="store_true",
+        help="CSV files for Excel: UTF-8 with a byte-order mark, codes made of digits written as =\"010221\" so "
+             "Excel keeps their leading zeros (implies --format csv unless given)",
+    )
     export.set_defaults(handler=_export)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+    return int(text)
 
 
 def _apply_overrides(args: argparse.Namespace) -> None:
@@ -113,9 +145,35 @@ def _run_build(args: argparse.Namespace, settings: Settings) -> int:
     prepare_dbt_manifest(settings)
     from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
 
-    outcome = run_build(settings, args.select)
-    print(outcome.report(time.monotonic() - started))
+    if args.verbose:
+        outcome, log_path = run_build(settings, args.select), None
+    else:
+        log_path = settings.logs_dir / f"build-{datetime.now(UTC):%Y%m%d-%H%M%S}.log"
+        outcome = _run_logged(settings, args.select, log_path)
+        if outcome is None:
+            print(f"tradedep build: the build could not run; the traceback is in {log_path}", file=sys.stderr)
+            return EXIT_FAILED
+    print(outcome.report(time.monotonic() - started, log_path))
     return EXIT_OK if outcome.success else EXIT_FAILED
+
+
+def _run_logged(settings: Settings, select: str | None, log_path: Path):
+    """Run the build with its output in log_path and one progress line per step on the terminal; None if the
+    build could not even start (its traceback is in the log)."""
+    import traceback
+
+    from dagster_project.build_output import Progress, output_to_log
+    from dagster_project.pipeline import run_build
+
+    with output_to_log(log_path) as terminal:
+        progress = Progress(terminal)
+        try:
+            return run_build(settings, select, progress)
+        except Exception:
+            traceback.print_exc()  # into the log file
+            return None
+        finally:
+            progress.close()
 
 
 def _unreachable_source(settings: Settings) -> str | None:
@@ -151,7 +209,7 @@ def prepare_dagster_home(settings: Settings) -> None:
 
 def prepare_dbt_manifest(settings: Settings) -> None:
     """Parse the dbt project into target/manifest.json when a model, seed or macro changed since."""
-    manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
+    manifest = MANIFEST_PATH
     sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
     if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
         return
@@ -175,23 +233,46 @@ def _ui(args: argparse.Namespace, settings: Settings) -> int:
 def _sql(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
+    from dagster_project import dbt_docs, query_output
     from dagster_project.warehouse import WarehouseBusyError, connect
 
-    query = args.file.read_text(encoding="utf-8") if args.file else args.query
-    if not query:
-        print("tradedep sql: give a query or --file", file=sys.stderr)
-        return EXIT_USAGE
     try:
+        query = args.file.read_text(encoding="utf-8") if args.file else args.query
+    except OSError as error:
+        print(f"tradedep sql: cannot read the query from {args.file}: {error.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    if not query and not args.tables:
+        print("tradedep sql: give a query, --file or --tables", file=sys.stderr)
+        return EXIT_USAGE
+    limit = None if args.all else args.limit or (query_output.TABLE_ROWS if args.format == "table" else None)
+    try:
+        descriptions = {}
+        if args.tables:
+            prepare_dbt_manifest(settings)
+            descriptions = dbt_docs.relation_descriptions(dbt_docs.load())
         with connect(settings.warehouse_path, read_only=True) as con:
-            relation = con.sql(query)
-            if relation is not None:
-                relation.show(max_rows=200, max_width=200)
+            query_output.marts_first(con)
+            relation = query_output.tables(con, descriptions) if args.tables else con.sql(query)
+            if relation is None:  # a statement without a result
+                return EXIT_OK
+            write = functools.partial(query_output.write_result, con, relation, args.format, limit)
+            if args.out:
+                try:
+                    query_output.write_to_file(args.out, write)
+                except OSError as error:
+                    print(f"tradedep sql: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+                    return EXIT_FAILED
+            else:
+                write(sys.stdout.buffer)
+                sys.stdout.flush()
     except WarehouseBusyError as error:
         print(f"tradedep sql: {error}", file=sys.stderr)
         return EXIT_BUSY
-    except (duckdb.Error, FileNotFoundError) as error:
+    except (duckdb.Error, FileNotFoundError, dbt_docs.DbtDocsError) as error:
         print(f"tradedep sql: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # e.g. `tradedep sql ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
 
@@ -203,12 +284,13 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from dagster_project import exports
-    from dagster_project.assets.dbt import DBT_PROJECT
+    from dagster_project import dbt_docs, exports
     from dagster_project.quality import mart_suites
 
-    formats = tuple(part.strip() for part in args.format.split(",") if part.strip())
-    destination = (args.dest or settings.exports_dir).expanduser().resolve()
+    default = "csv" if args.excel else ",".join(exports.FORMATS)
+    formats = tuple(part.strip() for part in (args.format or default).split(",") if part.strip())
+    folder = settings.exports_dir / "excel" if args.excel else settings.exports_dir
+    destination = (args.dest or folder).expanduser().resolve()
     try:
         exports.validate_formats(formats)
     except exports.ExportError as error:
@@ -220,13 +302,14 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return checked
     prepare_dbt_manifest(settings)
     try:
-        written = exports.export_marts(settings.warehouse_path, destination, DBT_PROJECT.manifest_path, formats)
+        written = exports.export_marts(settings.warehouse_path, destination, dbt_docs.MANIFEST_PATH, formats, args.excel)
     except exports.ExportError as error:
         print(f"tradedep export: {error}", file=sys.stderr)
         return EXIT_FAILED
     for mart in written:
         print(f"{mart.name:<36} {mart.rows:>10,} rows  " + "  ".join(path.name for path in mart.files))
-    print(f"{len(written)} marts exported to {destination} (data dictionary: {exports.DICTIONARY_NAME}.md, .json)")
+    kind = " (CSV for Excel)" if args.excel else ""
+    print(f"{len(written)} marts exported to {destination}{kind} (data dictionary: {exports.DICTIONARY_NAME}.md, .json)")
     return EXIT_OK
 
 
@@ -235,11 +318,11 @@ def _run_suites(command: str, settings: Settings, suites: list, verbose: bool) -
     from dagster_project.quality import raw_suites
     from dagster_project.quality.checks import run_guarded
     from dagster_project.quality.results_page import record_outcome
-    from dagster_project.warehouse import WarehouseBusyError, connect
+    from dagster_project.warehouse import WarehouseBusyError, connect, holds_sample
 
     try:
-        with connect(settings.warehouse_path, read_only=True):
-            pass
+        with connect(settings.warehouse_path, read_only=True) as con:
+            synthetic = holds_sample(con)
     except WarehouseBusyError as error:
         print(f"tradedep {command}: {error}", file=sys.stderr)
         return EXIT_BUSY
@@ -248,7 +331,7 @@ def _run_suites(command: str, settings: Settings, suites: list, verbose: bool) -
         return EXIT_FAILED
     outcomes = [run_guarded(suite.name, lambda suite=suite: raw_suites.validate(settings, suite)) for suite in suites]
     for outcome in outcomes:
-        page = record_outcome(settings.quality_dir, outcome)
+        page = record_outcome(settings.quality_dir, outcome, synthetic)
         if verbose or not outcome.success:
             print(("PASSED " if outcome.success else "FAILED ") + outcome.summary())
     passed = sum(outcome.success for outcome in outcomes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import dagster as dg
@@ -21,6 +22,18 @@ RANGE_END_TAG = "dagster/asset_partition_range_end"
 LANDING_OPS = ("landing__baci_release", "landing__comtrade", "landing__oecd_tiva", "landing__worldbank")
 # Single-run backfills (one run loads every year) are a beta parameter; the warning is noise for users.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+
+class _SingularTestNotice(logging.Filter):
+    """dagster-dbt warns on every build that the singular test assert_sector_prefixes_exist_in_products (it reads
+    two tables) is logged as an observation, not an asset check. It is noise: dbt runs the test and a failure
+    still fails the dbt step."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "instead of an `AssetCheckResult` for dbt test" not in record.getMessage()
+
+
+logging.getLogger("dagster.builtin").addFilter(_SingularTestNotice())
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -3,20 +3,27 @@
 Each file is written under a temporary name in the destination folder and renamed into place, so
 a BI tool reading `<name>.parquet` sees the previous complete file or the new complete file, never
 half of one. The warehouse is opened read-only.
+
+Rows are sorted by each mart's key, taken from its dbt `unique` / `unique_combination` test, so two exports
+of the same data are identical files. Every text column is quoted in the CSV files. For Excel (`excel=True`)
+the CSV files start with a UTF-8 byte-order mark and codes made of digits are written as ="010221".
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from dagster_project.dbt_docs import DbtDocsError, MartDoc, mart_docs
 from dagster_project.sources.landing import write_atomic
 from dagster_project.warehouse import connect, sql_literal_path
 
 FORMATS = ("parquet", "csv")
-COPY_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd", "csv": "FORMAT csv, HEADER true"}
+COPY_OPTIONS = {"parquet": "FORMAT parquet, COMPRESSION zstd"}  # CSV: csv_options()
 DICTIONARY_NAME = "data_dictionary"
 SYNTHETIC_BANNER = "SYNTHETIC SAMPLE: every number in these files is invented, not real trade data."
 
@@ -26,48 +33,25 @@ class ExportError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class MartDoc:
-    name: str
-    description: str
-    columns: list[dict[str, str]]  # name, data_type, description
-
-
-@dataclass(frozen=True)
 class ExportedMart:
     name: str
     rows: int
     files: list[Path]
 
 
-def mart_docs(manifest_path: Path) -> list[MartDoc]:
-    """The marts of the dbt project with their documented columns, read from dbt's manifest.json."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    docs = [
-        MartDoc(
-            name=node["name"],
-            description=node["description"].strip(),
-            columns=[
-                {"name": column["name"], "data_type": column.get("data_type") or "", "description": column["description"].strip()}
-                for column in node["columns"].values()
-            ],
-        )
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
-    ]
-    if not docs:
-        raise ExportError(f"{manifest_path} lists no marts: run `dbt parse` (tradedep build does) first")
-    return sorted(docs, key=lambda doc: doc.name)
-
-
 def export_marts(
-    warehouse: Path, destination: Path, manifest_path: Path, formats: tuple[str, ...] = FORMATS
+    warehouse: Path, destination: Path, manifest_path: Path, formats: tuple[str, ...] = FORMATS, excel: bool = False
 ) -> list[ExportedMart]:
-    """Write every mart in each format, then the data dictionary; returns what was written.
+    """Write every mart in each format, rows sorted by its key, then the data dictionary; returns what was written.
 
-    The dictionary says SYNTHETIC SAMPLE when the warehouse's data sources are the sample.
+    `excel` writes the CSV files for Excel (see _excel_text). The dictionary says SYNTHETIC SAMPLE when the
+    warehouse's data sources are the sample.
     """
     validate_formats(formats)
-    docs = mart_docs(manifest_path)
+    try:
+        docs = mart_docs(manifest_path)
+    except DbtDocsError as error:
+        raise ExportError(str(error)) from error
     destination.mkdir(parents=True, exist_ok=True)
     exported = []
     with connect(warehouse, read_only=True) as con:
@@ -77,7 +61,7 @@ def export_marts(
         if missing:
             raise ExportError(f"marts missing from {warehouse}: {', '.join(missing)}; build them first")
         for doc in docs:
-            files = [_copy_atomic(con, doc.name, destination / f"{doc.name}.{fmt}", fmt) for fmt in formats]
+            files = [_copy_atomic(con, doc, destination / f"{doc.name}.{fmt}", fmt, excel) for fmt in formats]
             rows = con.execute(f"SELECT count(*) FROM marts.{doc.name}").fetchone()[0]
             exported.append(ExportedMart(doc.name, rows, files))
         synthetic = con.execute("SELECT coalesce(bool_or(is_synthetic), false) FROM marts.dim_data_source").fetchone()[0]
@@ -91,15 +75,64 @@ def validate_formats(formats: tuple[str, ...]) -> None:
         raise ExportError(f"unknown export format {', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}")
 
 
-def _copy_atomic(con, mart: str, target: Path, fmt: str) -> Path:
+def text_columns(con, relation: str) -> list[str]:
+    """The text columns of a table or view (`relation` is the code's, or a name the warehouse itself listed)."""
+    return [name for name, kind in _columns(con, relation) if kind == "VARCHAR"]
+
+
+def csv_options(text: list[str]) -> str:
+    """COPY options of every CSV the project writes: a header, and every text column quoted, so that a code such
+    as hs6 "010221" is marked as text for the readers that keep quoted fields as text (most guess types anyway:
+    the README says how to read them)."""
+    quoted = f", FORCE_QUOTE ({', '.join(_identifier(name) for name in text)})" if text else ""
+    return f"FORMAT csv, HEADER true{quoted}"
+
+
+def _copy_atomic(con, doc: MartDoc, target: Path, fmt: str, excel: bool) -> Path:
+    """Copy the mart, sorted by its key (by every column when dbt declares none), to target atomically."""
+    # `doc.name` comes from dbt's manifest and was matched against the warehouse's own table names.
+    relation = f"marts.{doc.name}"
+    text = text_columns(con, relation)
+    columns = ", ".join(_excel_text(name) if excel and fmt == "csv" and name in text else _identifier(name)
+                        for name, _ in _columns(con, relation))
+    order = ", ".join(_identifier(name) for name in doc.key) or "ALL"
+    options = csv_options(text) if fmt == "csv" else COPY_OPTIONS[fmt]
     temporary = target.with_name(f".{target.name}.tmp")
     try:
-        # `mart` comes from dbt's manifest and was matched against the warehouse's own table names.
-        con.execute(f"COPY marts.{mart} TO '{sql_literal_path(temporary)}' ({COPY_OPTIONS[fmt]})")
+        con.execute(f"COPY (SELECT {columns} FROM {relation} ORDER BY {order}) TO '{sql_literal_path(temporary)}' ({options})")
+        if excel and fmt == "csv":
+            _prepend_bom(temporary)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
     return target
+
+
+def _columns(con, relation: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+
+
+def _excel_text(name: str) -> str:
+    """A text value made only of digits becomes the formula ="010221", which Excel shows as the text
+    010221; opened as plain CSV, Excel would read the number 10221 (and 12-digit codes in scientific notation)."""
+    column = _identifier(name)
+    return f"""CASE WHEN regexp_full_match({column}, '[0-9]+') THEN '="' || {column} || '"' ELSE {column} END AS {column}"""
+
+
+def _prepend_bom(path: Path) -> None:
+    """UTF-8 byte-order mark first: without it Windows Excel reads the file as ANSI and garbles Côte d'Ivoire."""
+    with_bom = path.with_name(path.name + ".bom")
+    try:
+        with path.open("rb") as source, with_bom.open("wb") as target:
+            target.write(codecs.BOM_UTF8)
+            shutil.copyfileobj(source, target)
+        os.replace(with_bom, path)
+    finally:
+        with_bom.unlink(missing_ok=True)
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def write_dictionary(
@@ -107,7 +140,7 @@ def write_dictionary(
 ) -> None:
     """data_dictionary.json (for programs) and data_dictionary.md (for people), both from the dbt docs."""
     entries = [{"mart": doc.name, "rows": rows[doc.name], "files": [f"{doc.name}.{fmt}" for fmt in formats],
-                "description": doc.description, "columns": doc.columns} for doc in docs]
+                "description": doc.description, "key": doc.key, "columns": doc.columns} for doc in docs]
     document = {"synthetic": synthetic, **({"note": SYNTHETIC_BANNER} if synthetic else {}), "marts": entries}
     write_atomic(destination / f"{DICTIONARY_NAME}.json", json.dumps(document, indent=2).encode("utf-8"))
     write_atomic(destination / f"{DICTIONARY_NAME}.md", _dictionary_markdown(entries, synthetic).encode("utf-8"))
@@ -117,9 +150,11 @@ def _dictionary_markdown(entries: list[dict], synthetic: bool) -> str:
     lines = ["# tradedep marts: data dictionary", ""]
     if synthetic:
         lines += [f"> **{SYNTHETIC_BANNER}**", ""]
-    lines += ["Generated from the dbt docs of each mart. Files: `<mart>.parquet` and `<mart>.csv` in this folder.", ""]
+    lines += ["Generated from the dbt docs of each mart. Files: `<mart>.parquet` and `<mart>.csv` in this folder, "
+              "rows sorted by the mart's key; text columns are quoted in the CSV files.", ""]
     for entry in entries:
-        lines += [f"## {entry['mart']} ({entry['rows']:,} rows)", "", entry["description"], "",
+        key = ", ".join(f"`{column}`" for column in entry["key"]) or "none declared (rows sorted by every column)"
+        lines += [f"## {entry['mart']} ({entry['rows']:,} rows)", "", entry["description"], "", f"Key: {key}.", "",
                   "| column | type | description |", "|---|---|---|"]
         lines += [f"| `{c['name']}` | {c['data_type']} | {' '.join(c['description'].split())} |" for c in entry["columns"]]
         lines.append("")

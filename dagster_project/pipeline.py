@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import ast
+import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.build_output import Progress
 from dagster_project.definitions import BUILD_JOB, build_definitions, partition_range_tags
-from dagster_project.settings import Settings
+from dagster_project.settings import SOURCES, Settings
 
 SELECTION_JOB = "build_selection"
+FAILURE_LINES = 3  # of each failure's message in the summary; the log file has all of it
+STEP_ENDS = {dg.DagsterEventType.STEP_SUCCESS: "ok", dg.DagsterEventType.STEP_FAILURE: "FAILED",
+             dg.DagsterEventType.STEP_SKIPPED: "skipped"}
 
 
 @dataclass
@@ -22,10 +29,13 @@ class BuildOutcome:
     unchanged: list[str] = field(default_factory=list)  # dbt assets not rebuilt: nothing they read had changed
     checks: int = 0
     reused_checks: int = 0  # checks evaluated before on the same data, so not run again
+    failed_sources: dict[str, str] = field(default_factory=dict)  # optional source -> why its step failed
 
-    def report(self, seconds: float) -> str:
+    def report(self, seconds: float, log_path: Path | None = None) -> str:
+        rebuilt = len(self.materialized) - len(self.unchanged)
+        reused = f", {len(self.unchanged)} reused unchanged" if self.unchanged else ""
         lines = [
-            f"{'Built' if self.success else 'FAILED'}: {len(self.materialized)} assets materialised in {seconds:.0f} s "
+            f"{'Built' if self.success else 'FAILED'}: {rebuilt} assets materialised{reused} in {seconds:.0f} s "
             f"(run {self.run_id}, years {self.settings.years[0]}-{self.settings.years[-1]}, {self.settings.hs_revision})",
             f"Warehouse: {self.settings.warehouse_path}",
         ]
@@ -37,12 +47,25 @@ class BuildOutcome:
                          "this data before, so were not run again (--force runs them)")
         if self.settings.sample:
             lines.append("SYNTHETIC SAMPLE: every number in this warehouse is invented, not real trade data.")
-        lines += [f"  - {failure}" for failure in self.failures]
+        lines += [f"  - {_first_lines(failure)}" for failure in self.failures]
+        if self.failed_sources:
+            kept = ",".join(source for source in self.settings.sources if source not in self.failed_sources)
+            lines.append(f"Way out: build without {', '.join(self.failed_sources)} for now: "
+                         f"TRADEDEP_SOURCES={kept} tradedep build")
+        if log_path is not None:
+            lines.append(f"Full log (Dagster and dbt output, tracebacks): {log_path}")
         return "\n".join(lines)
 
 
-def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
-    """Materialise every asset (or the selection) in one in-process run against the persistent instance."""
+def _first_lines(text: str) -> str:
+    lines = text.splitlines()
+    more = " (more in the log)" if len(lines) > FAILURE_LINES else ""
+    return "\n    ".join(lines[:FAILURE_LINES]) + more
+
+
+def run_build(settings: Settings, select: str | None = None, progress: Progress | None = None) -> BuildOutcome:
+    """Materialise every asset (or the selection) in one in-process run against the persistent instance;
+    `progress` is told of each step as it ends."""
     defs = build_definitions(settings)
     job_name = BUILD_JOB
     if select:
@@ -53,9 +76,13 @@ def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
     tags = {}
     if job.partitions_def is not None:
         tags = partition_range_tags(settings)
+    loggers: dict = {"console": {"config": {"log_level": "INFO"}}}
+    if progress is not None:
+        job = job.with_logger_defs({**dg.default_loggers(), "progress": progress_logger(progress)})
+        loggers["progress"] = {}
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": loggers},
             instance=instance,
             tags=tags,
             raise_on_error=False,
@@ -68,6 +95,7 @@ def run_build(settings: Settings, select: str | None = None) -> BuildOutcome:
         settings=settings,
         materialized=sorted({event.asset_key.to_user_string() for event in materialisations}),
         failures=_failures(result),
+        failed_sources=_failed_sources(result, settings),
         unchanged=sorted(event.asset_key.to_user_string() for event in materialisations
                          if _metadata_value(event.materialization.metadata, "rebuilt") is False),
         checks=len(evaluations),
@@ -93,3 +121,64 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
             # The cause is the user-facing error; the outer message only says that the step failed.
             reasons.append(f"step {event.step_key} failed: {(error.cause or error).message.strip()}")
     return reasons
+
+
+def _failed_sources(result: dg.ExecuteInProcessResult, settings: Settings) -> dict[str, str]:
+    """The optional sources (not BACI) whose landing or raw step failed, with the cause: those a build can do
+    without for now (TRADEDEP_SOURCES)."""
+    failed = {}
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            source = _source_of(event.step_key)
+            if source in settings.sources and source != "baci":
+                error = event.step_failure_data.error
+                failed.setdefault(source, (error.cause or error).message.strip())
+    return failed
+
+
+def _source_of(step_key: str) -> str | None:
+    """The source a landing or raw step belongs to: landing__comtrade, raw__comtrade_flows -> comtrade."""
+    layer, _, name = step_key.partition("__")
+    if layer not in ("landing", "raw"):
+        return None
+    return next((source for source in SOURCES if name.startswith(source)), None)
+
+
+def progress_logger(progress: Progress) -> dg.LoggerDefinition:
+    """A Dagster logger that reports each step's end (and the number of steps) to `progress`."""
+
+    def make(_context: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.Logger("tradedep.progress", logging.DEBUG)
+        logger.addHandler(_StepEvents(progress))
+        return logger
+
+    return dg.LoggerDefinition(make, description="one progress line per step (tradedep build)")
+
+
+class _StepEvents(logging.Handler):
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.DEBUG)
+        self.progress = progress
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None:
+            return
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            self.started[event.step_key] = record.created
+            self.progress.started(_label(event.step_key))
+        elif event.event_type in STEP_ENDS:
+            started = self.started.get(event.step_key)
+            self.progress.finished(_label(event.step_key), STEP_ENDS[event.event_type],
+                                   None if started is None else record.created - started)
+        elif event.event_type == dg.DagsterEventType.ENGINE_EVENT and self.progress.total is None:
+            # The in-process executor's first event lists the steps it will run (as text).
+            steps = getattr(event.event_specific_data, "metadata", {}).get("step_keys")
+            if steps is not None:
+                self.progress.planned(len(ast.literal_eval(steps.text)))
+
+
+def _label(step_key: str) -> str:
+    """raw__baci_trade -> raw/baci_trade; a check's step raw__baci_trade_gx_raw_baci_trade -> raw/baci_trade check gx_..."""
+    return step_key.replace("__", "/").replace("_gx_", " check gx_", 1)

@@ -108,6 +108,11 @@ class Settings:
         return self.data_dir / "marts"
 
     @property
+    def logs_dir(self) -> Path:
+        """The full output of each `tradedep build` (Dagster and dbt logs, tracebacks)."""
+        return self.data_dir / "logs"
+
+    @property
     def report_path(self) -> Path:
         return self.data_dir / "report" / "index.html"
 

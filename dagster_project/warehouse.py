@@ -16,9 +16,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-# The DuckDB clients analysts have (the CLI, BI drivers) lag the newest release: a file created at
-# this storage version opens in DuckDB 1.5 clients as well as in the pinned 2.x library.
-STORAGE_VERSION = "v1.5.0"
+# The DuckDB clients analysts have (the CLI, BI drivers, Evidence's bundled 1.4.2) lag the newest release.
+# v1.0.0 is the oldest storage version duckdb 2.0.1 writes (older names give the same format, number 64);
+# the warehouse written at it opens in every client from DuckDB 1.1 on (measured: docs/bi.md).
+STORAGE_VERSION = "v1.0.0"
+STORAGE_NUMBER = 64  # the version number in the file's header, which a client checks before opening it
 
 
 class WarehouseBusyError(RuntimeError):
@@ -54,7 +56,7 @@ def build_lock(path: Path) -> Iterator[None]:
 
 
 def create_if_missing(path: Path) -> None:
-    """Create an empty warehouse file readable by DuckDB 1.5 clients."""
+    """Create an empty warehouse file at STORAGE_VERSION, so that older DuckDB clients read it."""
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,14 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         yield con
     finally:
         con.close()
+
+
+def holds_sample(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the warehouse holds the synthetic sample: BACI, which every build loads, records for each
+    member file it loaded whether the file was the sample (and a build lands every source the same way)."""
+    found = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'baci_files'"
+                        ).fetchall()[0][0]
+    return bool(found) and bool(con.execute("SELECT coalesce(bool_or(synthetic), false) FROM raw.baci_files").fetchall()[0][0])
 
 
 @contextmanager

@@ -12,6 +12,13 @@ from dagster_project.sources.baci import Release
 from dagster_project.sources.landing import LandedFile, sha256_of
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
+# The one reason every test that reads the recorded real source files gives when they are absent.
+REFERENCE_SKIP = "../shared/reference (real recorded source files, beside the repository) is absent"
+
+
+def needs_reference(path: Path) -> pytest.MarkDecorator:
+    """Skip a test that reads this file or folder of ../shared/reference when it is absent."""
+    return pytest.mark.skipif(not path.exists(), reason=REFERENCE_SKIP)
 RELEASE = Release("HS12", "V202501")
 HEADER = "t,i,j,k,v,q\n"
 

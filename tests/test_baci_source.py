@@ -3,7 +3,7 @@
 
 import duckdb
 import pytest
-from conftest import COUNTRIES_CSV, HEADER, REFERENCE_DIR, RELEASE, release_members, trade_csv, write_zip
+from conftest import COUNTRIES_CSV, HEADER, REFERENCE_DIR, RELEASE, needs_reference, release_members, trade_csv, write_zip
 
 from dagster_project.sources import baci
 from dagster_project.sources.baci import BaciFormatError
@@ -174,7 +174,7 @@ def test_double_encoding_fix_leaves_clean_names_alone():
     assert baci.fix_double_encoding(None) is None
 
 
-@pytest.mark.skipif(not (REFERENCE_DIR / "baci").exists(), reason="../shared/reference is not beside the repository")
+@needs_reference(REFERENCE_DIR / "baci")
 def test_real_baci_files_load(con, tmp_path):
     """The real country file and rows of a real (pandas-rewritten) 2023 HS22 year load as typed."""
     reference = REFERENCE_DIR / "baci"

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, quarantined, warehouse_rows
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, needs_reference, quarantined, warehouse_rows
 from werkzeug import Response
 
 from dagster_project.sample import comtrade_sample
@@ -15,7 +15,6 @@ from dagster_project.sources import comtrade, landing
 
 KEY = "test-key-5f3a9c-SECRET"
 COMTRADE_REFERENCE = REFERENCE_DIR / "comtrade"
-needs_reference = pytest.mark.skipif(not COMTRADE_REFERENCE.is_dir(), reason="reference folder absent")
 EU_US_WORLD = {0, 842, *comtrade.EU27}
 
 
@@ -198,7 +197,7 @@ def test_a_landed_file_is_reused_without_a_request_and_the_throttle_only_spaces_
 # ---------------------------------------------------------------- parsing
 
 
-@needs_reference
+@needs_reference(COMTRADE_REFERENCE)
 def test_parse_the_real_data_answer_value_for_value():
     frame = comtrade.parse(COMTRADE_REFERENCE / "data_v1_get_C_A_HS__reporter156_partner32-276_2010_TOTAL.json")
     assert frame.schema == pl.Schema(comtrade.SCHEMA)
@@ -212,7 +211,7 @@ def test_parse_the_real_data_answer_value_for_value():
     ]
 
 
-@needs_reference
+@needs_reference(COMTRADE_REFERENCE)
 def test_parse_the_real_preview_answer_value_for_value(tmp_path):
     name = "public_v1_preview_C_A_HS__reporter842_partner410_2024_M_8703xx__envelope.json"
     envelope = json.loads((COMTRADE_REFERENCE / name).read_text())

@@ -150,3 +150,21 @@ def test_switched_off_sources_leave_the_marts_building(live_build):
     assert sources["comtrade"] == (False, 0) and sources["oecd_tiva"] == (False, 0)
     assert sources["baci"][0] and sources["worldbank"][0]
     assert query(live_build["data_dir"], "SELECT count(*) FROM marts.fct_sector_dependency")[0][0] > 0
+
+
+def test_the_live_build_page_and_output_do_not_say_synthetic(live_build):
+    page = (live_build["data_dir"] / "quality" / "index.html").read_text()
+    assert 'class="synthetic"' not in page and "SYNTHETIC SAMPLE" not in live_build["first"].stdout
+
+
+def test_an_unreachable_source_fails_with_its_cause_and_the_way_out_and_keeps_the_traceback_in_the_log(live_build, tmp_path):
+    """Only Comtrade's landing (one step), in a new data folder, against a port where nothing listens."""
+    env = {**live_build["env"], "TRADEDEP_DATA_DIR": str(tmp_path / "data"), "TRADEDEP_COMTRADE_URL": "http://127.0.0.1:9"}
+    result = build(env, "--select", 'key:"landing/comtrade"')
+    assert result.returncode == 1
+    assert re.search(r"^\[1/1\] FAILED +landing/comtrade", result.stdout, re.M), result.stdout
+    assert "Comtrade: http://127.0.0.1:9/" in result.stdout and "ConnectError" in result.stdout  # the cause
+    assert "TRADEDEP_SOURCES=baci,oecd_tiva,worldbank tradedep build" in result.stdout  # the way out
+    assert "Traceback" not in result.stdout + result.stderr and len(result.stdout.splitlines()) < 15
+    log = Path(re.search(r"^Full log .*: (\S+)$", result.stdout, re.M).group(1)).read_text()
+    assert "DownloadError" in log and "Stack Trace" in log

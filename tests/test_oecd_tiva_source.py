@@ -6,7 +6,7 @@ import re
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, quarantined, warehouse_rows
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, needs_reference, quarantined, warehouse_rows
 from werkzeug import Response
 
 from dagster_project.sample import oecd_tiva_sample
@@ -213,7 +213,7 @@ def test_too_many_bad_rows_fail_naming_the_file_and_lines_and_keep_the_loaded_ta
     )
 
 
-@pytest.mark.skipif(not TIVA_REFERENCE_DIR.is_dir(), reason="reference files not present")
+@needs_reference(TIVA_REFERENCE_DIR)
 @pytest.mark.parametrize("name", sorted(p.name for p in TIVA_REFERENCE_DIR.glob("*.csv")) or ["none"])
 def test_the_real_recorded_files_parse_value_for_value(name):
     path = TIVA_REFERENCE_DIR / name

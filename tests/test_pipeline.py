@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -22,6 +23,22 @@ MART = "marts.fct_sector_dependency"
 def test_the_build_reports_a_synthetic_warehouse(built):
     assert "SYNTHETIC SAMPLE" in built.first_run.stdout
     assert built.settings.warehouse_path.exists()
+
+
+def test_a_piped_build_prints_a_line_per_step_and_the_summary_and_keeps_the_rest_in_its_log(built):
+    output = built.first_run.stdout
+    lines = output.splitlines()
+    assert "\x1b" not in output and len(lines) < 60, output
+    steps = [line for line in lines if re.match(r"\[ ?\d+/\d+\] ", line)]
+    total = int(re.match(r"\[ ?\d+/(\d+)\]", steps[0]).group(1))
+    assert len(steps) == total and all(" ok " in line for line in steps)
+    assert any(line.endswith(" tradedep_dbt") or " tradedep_dbt (" in line for line in steps)
+    assert "Done. PASS=" not in output and " - dagster - " not in output  # dbt's and Dagster's lines: in the log
+    log = Path(re.search(r"^Full log .*: (\S+)$", output, re.M).group(1))
+    assert log.parent == built.settings.logs_dir
+    text = log.read_text()
+    assert "Done. PASS=" in text and " - dagster - INFO - " in text and "\x1b" not in text
+    assert "instead of an `AssetCheckResult`" not in text  # dagster-dbt's notice on the singular test is silenced
 
 
 def sector_baskets(settings) -> set[tuple[str, str]]:
@@ -77,10 +94,16 @@ def test_mart_numbers_match_an_independent_computation(built):
             assert row["supplier_hhi"] == pytest.approx((hhi["m"] * hhi["hhi"]).sum() / hhi["m"].sum(), rel=1e-9)
 
 
-def test_the_warehouse_opens_in_duckdb_1_5_clients(built):
+def test_the_warehouse_is_written_at_the_oldest_storage_version_so_older_clients_open_it(built):
+    """dbt and every load write into the file at the storage version it was created with (docs/bi.md: which
+    clients open it)."""
+    from dagster_project.warehouse import STORAGE_NUMBER, STORAGE_VERSION
+
     with duckdb.connect(str(built.settings.warehouse_path), read_only=True) as con:
         tags = con.execute("SELECT tags FROM duckdb_databases() WHERE database_name = 'warehouse'").fetchall()[0][0]
-    assert tags["storage_version"].startswith("v1.5")
+    assert tags["storage_version"] == f"{STORAGE_VERSION}+" == "v1.0.0+"
+    header = built.settings.warehouse_path.read_bytes()[:20]
+    assert header[8:12] == b"DUCK" and int.from_bytes(header[12:20], "little") == STORAGE_NUMBER
 
 
 def test_materialisations_are_recorded_and_marked_synthetic(built):
@@ -186,6 +209,7 @@ def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built):
     assert mart_checksums(built.settings) == checksums_before  # every mart, value for value
     # Nothing changed: dbt did not run and every check passed before on exactly this data.
     assert "Unchanged: dbt was not run, nothing it reads had changed" in result.stdout, result.stdout
+    assert re.search(r"^Built: \d+ assets materialised, \d+ reused unchanged in ", result.stdout, re.M), result.stdout
     reused = re.search(r"Unchanged: (\d+) of (\d+) checks had been evaluated on exactly this data before", result.stdout)
     assert reused and reused.group(1) == reused.group(2) and int(reused.group(1)) > 19 + 100, result.stdout
     run_id = re.search(r"\(run ([0-9a-f-]+),", result.stdout).group(1)
@@ -231,10 +255,12 @@ def mart_checksums(settings) -> dict[str, tuple[int, str]]:
             for name in names}
 
 
-def test_select_builds_a_part(built):
-    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/baci_countries"')
+def test_select_builds_a_part_and_verbose_prints_everything(built):
+    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/worldbank_indicators"', "--verbose")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Built: 1 assets materialised" in result.stdout
+    assert " - dagster - INFO - " in result.stderr and "raw.worldbank_indicators: " in result.stderr  # the asset's log
+    assert "Full log" not in result.stdout and not re.search(r"^\[ ?\d+/\d+\]", result.stdout, re.M)
 
 
 def test_build_without_network_or_landed_files_fails_fast_naming_sample(tmp_path):

@@ -1,5 +1,6 @@
 """The fct_sector_dependency suite passes on good data and names each expectation that bad data breaks."""
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -112,7 +113,7 @@ def test_check_metadata_shows_the_offending_rows_of_each_failed_expectation(tmp_
 
     frame = _duplicate_key(good_frame())
     frame.loc[5, "imports_from_world_usd"] = -42.5
-    result = check_result(validate(frame), tmp_path)
+    result = check_result(validate(frame), tmp_path, synthetic=False)
     failures = {(f["expectation"], f["column"]): f["rows"] for f in result.metadata["failures"].value}
     duplicated = failures["expect_compound_columns_to_be_unique", "sector,basket,partner_group,year"]
     assert [(row["sector"], row["partner_group"], row["year"]) for row in duplicated] == [("Rail", "EU27", 2019)] * 2
@@ -141,9 +142,32 @@ def test_results_are_kept_on_a_static_page(tmp_path):
 
     frame = good_frame()
     frame.loc[0, "partner_import_share"] = 1.7
-    record_outcome(tmp_path, validate(good_frame()))
-    page = record_outcome(tmp_path, run_suite("other_suite", frame, suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)))
+    record_outcome(tmp_path, validate(good_frame()), synthetic=False)
+    page = record_outcome(tmp_path, run_suite("other_suite", frame, suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)),
+                          synthetic=False)
     text = page.read_text()
-    assert page == tmp_path / "index.html" and "2 suites" in text and "1 failing" in text
+    assert page == tmp_path / "index.html" and "2 suites" in text and "1 suites failing" in text
     assert "expect_column_values_to_be_between" in text and "partner_import_share" in text and "1.7" in text
     assert "http" not in text.replace("http-equiv", "")  # self-contained: nothing to fetch
+    assert 'class="synthetic"' not in text and "SYNTHETIC SAMPLE -" not in text
+
+
+def test_the_page_says_synthetic_sums_up_orders_by_data_flow_and_states_each_bound(tmp_path):
+    from dagster_project.quality.results_page import record_outcome
+
+    broken = good_frame()
+    broken.loc[0, "partner_import_share"] = 1.7
+    checks = suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)
+    record_outcome(tmp_path, run_suite("fct_sector_dependency", broken, checks), synthetic=True)
+    record_outcome(tmp_path, run_suite("raw_comtrade_flows", good_frame(), checks[:3]), synthetic=True)
+    text = record_outcome(tmp_path, run_suite("raw_baci_trade", good_frame(), checks[:2]), synthetic=False).read_text()
+    assert "SYNTHETIC SAMPLE" in text.split("<h1>")[0] and "(2 of 3 suites)" in text
+    summary = text.split('<table class="summary">')[1].split("</table>")[0]
+    suites_in_order = re.findall(r"<tr><td><a href='#(\w+)'>", summary)
+    assert suites_in_order == ["raw_baci_trade", "raw_comtrade_flows", "fct_sector_dependency"]  # raw first, then marts
+    assert "<td>marts.fct_sector_dependency</td><td class='fail'>FAILED</td>" in summary
+    assert text.index("<h2>Raw tables</h2>") < text.index('id="raw_baci_trade"') < text.index("<h2>Marts</h2>")
+    assert f"3 suites, {len(checks) + 5} expectations" in text and "1 failed expectations" in text
+    assert "<td>partner_import_share</td><td>0 &lt;= value &lt;= 1.000000001</td>" in text
+    assert "<td>unique over (sector, basket, partner_group, year)</td>" in text
+    assert "<td>distinct values exactly {2019, 2020}</td>" in text and "<td>row count = 18</td>" in text

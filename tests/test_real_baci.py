@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR, write_zip
+from conftest import REFERENCE_DIR, needs_reference, write_zip
 
 from dagster_project import raw_tables
 from dagster_project.hs_codes import hs6_codes
@@ -30,7 +30,7 @@ from dagster_project.sources import baci, landing
 
 pytestmark = [
     pytest.mark.pipeline,
-    pytest.mark.skipif(not (REFERENCE_DIR / "baci").exists(), reason="../shared/reference is not beside the repository"),
+    needs_reference(REFERENCE_DIR / "baci"),
 ]
 CHINA = 156
 

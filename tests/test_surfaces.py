@@ -5,6 +5,7 @@ one worker, so this file and test_pipeline.py run side by side. Browser tests dr
 `.ci/run` installs; outside CI they are skipped without it.
 """
 
+import json
 import os
 import re
 import shutil
@@ -161,6 +162,12 @@ def test_the_exports_read_back_to_the_marts(built):
             from_csv = con.sql(f"SELECT * FROM read_csv('{folder / name}.csv', header = true, columns = ?)", params=[schema]).pl()
             for exported in (from_polars, from_duckdb, from_csv):
                 assert_frame_equal(exported.sort(order, nulls_last=True), mart.sort(order, nulls_last=True))
+            if "hs6" in schema:  # quoted on every line, with its leading zeros
+                lines = (folder / f"{name}.csv").read_text().splitlines()
+                assert lines[0].startswith('"hs6"') and all(re.match(r'"\d{6}",', line) for line in lines[1:]), name
+                assert mart["hs6"].str.starts_with("0").sum() == sum(line.startswith('"0') for line in lines), name
+    products = pl.read_parquet(folder / "fct_product_dependency.parquet")
+    assert products.equals(products.sort("hs6", "year"))  # sorted by the mart's key (its dbt unique test)
     dictionary = (folder / "data_dictionary.md").read_text()
     assert "SYNTHETIC SAMPLE" in dictionary and all(f"## {name} (" in dictionary for name in names)
     assert not list(folder.glob(".*"))
@@ -182,10 +189,13 @@ def test_tables_show_columns_rows_and_a_preview_in_the_ui(built):
 
 
 def test_export_command_checks_first_and_exports_nothing_from_bad_marts(built, tmp_path):
-    good = tradedep(built.env, "export", "--format", "csv", "--dest", str(tmp_path / "good"))
+    good = tradedep(built.env, "export", "--excel", "--dest", str(tmp_path / "good"))  # --excel: CSV only
     assert good.returncode == 0, good.stderr
     assert sorted(p.stem for p in (tmp_path / "good").glob("*.csv")) == marts(built.settings)
     assert not list((tmp_path / "good").glob("*.parquet"))
+    products = (tmp_path / "good" / "fct_product_dependency.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert (tmp_path / "good" / "dim_country.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert all(line.startswith('"=""') for line in products[1:]) and any(line.startswith('"=""0') for line in products)
     bad_warehouse = tmp_path / "bad.duckdb"
     shutil.copy(built.settings.warehouse_path, bad_warehouse)
     with duckdb.connect(str(bad_warehouse)) as con:
@@ -204,3 +214,52 @@ def test_sql_reads_a_query_from_a_file(built, tmp_path):
     assert result.returncode == 0 and "14" in result.stdout
     failed = tradedep(built.env, "sql", "SELECT * FROM no_such_table")
     assert failed.returncode == 1 and "no_such_table" in failed.stderr
+
+
+def mart_schema(con, name) -> dict[str, str]:
+    return dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                            "WHERE table_schema = 'marts' AND table_name = ? ORDER BY ordinal_position", [name]).fetchall())
+
+
+def test_sql_csv_and_json_give_back_a_whole_mart_exactly(built, tmp_path):
+    """Every row and column, unqualified names (marts first), values exact: read back, they equal the mart."""
+    for name in ("fct_product_dependency", "dim_country"):
+        csv = tradedep(built.env, "sql", "--format", "csv", f"SELECT * FROM {name}")
+        assert csv.returncode == 0, csv.stderr
+        (tmp_path / f"{name}.csv").write_text(csv.stdout)
+        out = tradedep(built.env, "sql", "--format", "json", "--out", str(tmp_path / f"{name}.json"), f"SELECT * FROM {name}")
+        assert out.returncode == 0 and out.stdout == "", out.stderr
+        with duckdb.connect(str(built.settings.warehouse_path), read_only=True) as con:
+            schema = mart_schema(con, name)
+            mart = con.sql(f"SELECT * FROM marts.{name}").pl().sort(list(schema), nulls_last=True)
+            for reader in ("read_csv", "read_json"):
+                path = tmp_path / f"{name}.{reader.removeprefix('read_')}"
+                back = con.sql(f"SELECT * FROM {reader}(?, columns = ?)", params=[str(path), schema]).pl()
+                assert_frame_equal(back.sort(list(schema), nulls_last=True), mart)
+
+
+def test_sql_lists_every_table_with_its_dbt_description_marts_first(built):
+    from dagster_project import dbt_docs
+
+    result = tradedep(built.env, "sql", "--tables", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    listed = {(row["schema"], row["name"]): row for row in json.loads(result.stdout)}
+    schemas = [schema for schema, _ in listed]
+    assert schemas[: len(marts(built.settings))] == ["marts"] * len(marts(built.settings))
+    described = dbt_docs.relation_descriptions(dbt_docs.load())
+    assert listed["marts", "fct_sector_dependency"]["description"] == described["marts", "fct_sector_dependency"]
+    assert listed["raw", "baci_trade"]["description"].startswith("Trade flows as in the release CSVs")
+    assert listed["staging", "stg_baci__trade"]["kind"] == "view"
+    shown = tradedep(built.env, "sql", "SHOW TABLES", "--format", "csv")
+    assert shown.stdout.splitlines()[1:] == [f'"{name}"' for name in marts(built.settings)]
+
+
+def test_the_quality_page_says_synthetic_and_lists_raw_suites_first(built):
+    from dagster_project.quality.mart_suites import MART_SUITES
+    from dagster_project.quality.raw_suites import RAW_SUITES
+
+    page = (built.settings.quality_dir / "index.html").read_text()
+    assert "SYNTHETIC SAMPLE" in page.split("<h1>")[0]
+    summary = page.split('<table class="summary">')[1].split("</table>")[0]
+    assert re.findall(r"<a href='#(\w+)'>", summary) == [suite.name for suite in (*RAW_SUITES, *MART_SUITES)]
+    assert "<td>value &gt; 0</td>" in page  # BACI values are strictly positive

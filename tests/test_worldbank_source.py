@@ -6,7 +6,7 @@ import re
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, quarantined, warehouse_rows
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, needs_reference, quarantined, warehouse_rows
 from werkzeug import Request, Response
 
 from dagster_project.sample import worldbank_sample
@@ -272,7 +272,7 @@ def api_rows_from(reference: dict[tuple[str, int], float | None], indicator: str
     return [api_row(indicator, iso3, year, reference[iso3, year]) for iso3, year in ordered]
 
 
-@pytest.mark.skipif(not WDI_DIR.exists(), reason="reference folder absent")
+@needs_reference(WDI_DIR)
 @pytest.mark.parametrize(("indicator", "years"), [(MANF, (1960, 2021)), (GDP, (2010, 2024))])
 def test_parse_matches_the_real_recorded_data_value_for_value(httpserver, tmp_path, indicator, years):
     reference = reference_manufacturing() if indicator == MANF else reference_gdp()
@@ -324,7 +324,7 @@ def test_the_sample_parses_with_plausible_magnitudes(sample):
     assert shares.min() > 20 and shares.max() < 70
 
 
-@pytest.mark.skipif(not BULK_CSV.exists(), reason="reference folder absent")
+@needs_reference(BULK_CSV)
 def test_the_sample_is_of_the_real_order_of_magnitude(sample):
     real = reference_manufacturing()
     frame = worldbank.parse([item.path for item in sample]).filter(pl.col("indicator_id") == MANF)

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from dagster_project import fingerprints, raw_tables
+from dagster_project import dbt_docs, fingerprints, raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
 from dagster_project.assets.table_metadata import TABLE_METADATA, table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
@@ -61,7 +61,9 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
                 yield from unchanged_results(context, settings, last)
                 yield from unchanged_test_results(last)
                 return
-        invocation = dbt.cli(["build", "--vars", json.dumps(settings.dbt_vars())], context=context, raise_on_error=False)
+        # No colour codes: dbt's lines go to logs and pipes, where they would be noise.
+        invocation = dbt.cli(["build", "--no-use-colors", "--vars", json.dumps(settings.dbt_vars())], context=context,
+                             raise_on_error=False)
         events = list(mark_synthetic(invocation.stream(), settings.sample))
         # dbt holds the warehouse's write lock while it runs, so the tables are described once it has finished.
         yield from with_table_metadata(events, settings, context.assets_def.keys_by_output_name)
@@ -78,7 +80,7 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
 @cache
 def dbt_manifest() -> dict[str, Any]:
     """The parsed manifest the definitions were built from (read once per process)."""
-    return json.loads(DBT_PROJECT.manifest_path.read_text(encoding="utf-8"))
+    return dbt_docs.load(DBT_PROJECT.manifest_path)
 
 
 def dbt_relations() -> list[tuple[str, str]]:

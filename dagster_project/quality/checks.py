@@ -12,13 +12,14 @@ from dagster_project.quality import mart_suites, raw_suites
 from dagster_project.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from dagster_project.quality.results_page import record_outcome
 from dagster_project.settings import Settings
-from dagster_project.warehouse import connect
+from dagster_project.warehouse import connect, holds_sample
 
 
-def check_result(outcome: SuiteOutcome, quality_dir: Path) -> dg.AssetCheckResult:
+def check_result(outcome: SuiteOutcome, quality_dir: Path, synthetic: bool) -> dg.AssetCheckResult:
     """Turn a suite outcome into a check result that lists each failed expectation with samples and a few
-    whole offending rows, and record it on the results page linked from the metadata."""
-    page = record_outcome(quality_dir, outcome)
+    whole offending rows, and record it on the results page (which says whether the data was the synthetic
+    sample) linked from the metadata."""
+    page = record_outcome(quality_dir, outcome, synthetic)
     offending = offending_rows_markdown(outcome.failures)
     return dg.AssetCheckResult(
         passed=outcome.success,
@@ -106,7 +107,8 @@ def evaluate(settings: Settings, suite: raw_suites.TableSuite, run_id: str) -> d
             fingerprints.record(con, step, fingerprint, detail)
         else:
             fingerprints.forget(con, step)
-    return check_result(outcome, settings.quality_dir)
+        synthetic = holds_sample(con)
+    return check_result(outcome, settings.quality_dir, synthetic)
 
 
 def fingerprint_or_none(settings: Settings, suite: raw_suites.TableSuite) -> str | None:

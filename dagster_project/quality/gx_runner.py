@@ -53,6 +53,7 @@ class ExpectationOutcome:
     sample: list[Any] = field(default_factory=list)
     error: str | None = None
     rows: list[dict[str, Any]] = field(default_factory=list)  # up to SAMPLE_ROWS whole offending rows
+    checked: str = ""  # what the expectation checked, in words: "value >= 0", "unique over (t, i, j, k)"
 
     def describe(self) -> str:
         target = f" on {self.column}" if self.column else ""
@@ -125,6 +126,7 @@ def _merge(first: ExpectationOutcome, second: ExpectationOutcome) -> Expectation
         sample=first.sample if not first.success else second.sample,
         error=first.error or second.error,
         rows=first.rows if not first.success else second.rows,
+        checked=first.checked,
     )
 
 
@@ -143,7 +145,61 @@ def _outcome(item: Any, frame: pd.DataFrame) -> ExpectationOutcome:
         sample=[_plain(value) for value in details.get("partial_unexpected_list", [])[:SAMPLE_ROWS]],
         error=error,
         rows=_offending_rows(frame, details.get("partial_unexpected_index_list") or []),
+        checked=in_words(config.type, config.kwargs),
     )
+
+
+SET_VALUES_SHOWN = 8
+
+
+def in_words(expectation: str, kwargs: dict[str, Any]) -> str:
+    """What an expectation checks, with its bounds, as a reader would write it."""
+    columns = ", ".join(kwargs.get("column_list") or kwargs.get("column_set") or [])
+    words = {
+        "expect_column_values_to_be_between": lambda: _range(kwargs, "value"),
+        "expect_table_row_count_to_be_between": lambda: _range(kwargs, "row count"),
+        "expect_table_row_count_to_equal": lambda: f"row count = {kwargs.get('value')}",
+        "expect_column_values_to_not_be_null": lambda: "not null",
+        "expect_column_values_to_be_unique": lambda: "unique",
+        "expect_compound_columns_to_be_unique": lambda: f"unique over ({columns})",
+        "expect_column_values_to_be_in_set": lambda: f"in {_set(kwargs.get('value_set'))}",
+        "expect_column_distinct_values_to_equal_set": lambda: f"distinct values exactly {_set(kwargs.get('value_set'))}",
+        "expect_column_distinct_values_to_contain_set": lambda: f"distinct values include {_set(kwargs.get('value_set'))}",
+        "expect_column_values_to_be_in_type_list": lambda: f"type in {_set(kwargs.get('type_list'))}",
+        "expect_column_values_to_match_regex": lambda: f"matches {kwargs.get('regex')}",
+        "expect_column_values_to_not_match_regex": lambda: f"never matches {kwargs.get('regex')}",
+        "expect_table_columns_to_match_ordered_list": lambda: f"columns in this order: {columns}",
+        "expect_table_columns_to_match_set": lambda: (
+            f"columns exactly {{{columns}}}" if kwargs.get("exact_match", True) else f"columns include {{{columns}}}"),
+    }
+    if expectation in words:
+        return words[expectation]()
+    return ", ".join(f"{name} = {value}" for name, value in kwargs.items() if name not in ("batch_id", "column"))
+
+
+def _range(kwargs: dict[str, Any], subject: str) -> str:
+    low, high = (_number(kwargs.get(name)) for name in ("min_value", "max_value"))
+    low_sign = "<" if kwargs.get("strict_min") else "<="
+    high_sign = "<" if kwargs.get("strict_max") else "<="
+    if low is not None and high is not None:
+        return f"{low} {low_sign} {subject} {high_sign} {high}"
+    if low is not None:
+        return f"{subject} {low_sign.replace('<', '>')} {low}"
+    if high is not None:
+        return f"{subject} {high_sign} {high}"
+    return f"{subject}: any"
+
+
+def _number(value: Any) -> Any:
+    """GX stores bounds as floats: 0.0 reads better as 0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _set(values: Any) -> str:
+    values = sorted(values or [], key=str) if not isinstance(values, list) else values
+    shown = ", ".join(str(value) for value in values[:SET_VALUES_SHOWN])
+    more = f", ... ({len(values)} values)" if len(values) > SET_VALUES_SHOWN else ""
+    return f"{{{shown}{more}}}"
 
 
 def _offending_rows(frame: pd.DataFrame, index: list[Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,79 @@
+"""What the dbt project says about its tables, read from dbt's manifest.json: descriptions, columns, keys.
+
+No Dagster imports, so the CLI can list tables without loading Dagster. The manifest is written by
+`dbt parse` (the CLI runs it when the project changed; see cli.prepare_dbt_manifest).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dagster_project.settings import DBT_PROJECT_DIR
+
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+
+
+class DbtDocsError(RuntimeError):
+    """The manifest is missing or does not describe what was asked; the message says what to run."""
+
+
+@dataclass(frozen=True)
+class MartDoc:
+    name: str
+    description: str
+    columns: list[dict[str, str]]  # name, data_type, description
+    key: list[str]  # the columns of its unique / unique_combination test; empty when it declares none
+
+
+def load(manifest_path: Path = MANIFEST_PATH) -> dict[str, Any]:
+    if not manifest_path.exists():
+        raise DbtDocsError(f"no dbt manifest at {manifest_path}: run `dbt parse` (tradedep build does) first")
+    return json.loads(manifest_path.read_text(encoding="utf-8"))
+
+
+def relation_descriptions(manifest: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(schema, table) -> description of every model, seed and source table dbt documents."""
+    nodes = [node for node in manifest["nodes"].values() if node["resource_type"] in ("model", "seed")]
+    described = {(node["schema"], node["alias"]): node["description"] for node in nodes}
+    described.update({(source["schema"], source["identifier"]): source["description"]
+                      for source in manifest["sources"].values()})
+    return {relation: " ".join(text.split()) for relation, text in described.items()}
+
+
+def unique_keys(manifest: dict[str, Any]) -> dict[str, list[str]]:
+    """Model unique_id -> the columns its `unique` or `unique_combination` test says identify a row."""
+    keys = {}
+    for node in manifest["nodes"].values():
+        test = node.get("test_metadata") or {}
+        if node["resource_type"] != "test" or not node.get("attached_node"):
+            continue
+        if test.get("name") == "unique_combination":
+            keys[node["attached_node"]] = list(test["kwargs"]["combination"])
+        elif test.get("name") == "unique" and node["attached_node"] not in keys:
+            keys[node["attached_node"]] = [test["kwargs"]["column_name"]]
+    return keys
+
+
+def mart_docs(manifest_path: Path = MANIFEST_PATH) -> list[MartDoc]:
+    """The marts of the dbt project with their documented columns and keys, sorted by name."""
+    manifest = load(manifest_path)
+    keys = unique_keys(manifest)
+    docs = [
+        MartDoc(
+            name=node["name"],
+            description=node["description"].strip(),
+            columns=[
+                {"name": column["name"], "data_type": column.get("data_type") or "", "description": column["description"].strip()}
+                for column in node["columns"].values()
+            ],
+            key=keys.get(unique_id, []),
+        )
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+    ]
+    if not docs:
+        raise DbtDocsError(f"{manifest_path} lists no marts: run `dbt parse` (tradedep build does) first")
+    return sorted(docs, key=lambda doc: doc.name)
