@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from dagster_project.build_output import Progress
 from dagster_project.definitions import BUILD_JOB, build_definitions, partition_range_tags
 from dagster_project.settings import SOURCES, Settings
+from dagster_project.warehouse import connect
 
 SELECTION_JOB = "build_selection"
 FAILURE_LINES = 3  # of each failure's message in the summary; the log file has all of it
@@ -30,6 +32,8 @@ class BuildOutcome:
     checks: int = 0
     reused_checks: int = 0  # checks evaluated before on the same data, so not run again
     failed_sources: dict[str, str] = field(default_factory=dict)  # optional source -> why its step failed
+    coverage: str | None = None  # which years (and months) the marts take from which source
+
 
     def report(self, seconds: float, log_path: Path | None = None) -> str:
         rebuilt = len(self.materialized) - len(self.unchanged)
@@ -39,6 +43,8 @@ class BuildOutcome:
             f"(run {self.run_id}, years {self.settings.years[0]}-{self.settings.years[-1]}, {self.settings.hs_revision})",
             f"Warehouse: {self.settings.warehouse_path}",
         ]
+        if self.coverage:
+            lines.append(self.coverage)
         if self.unchanged:
             lines.append(f"Unchanged: dbt was not run, nothing it reads had changed ({len(self.unchanged)} models "
                          "and seeds are as the last build left them; --force runs it)")
@@ -100,7 +106,31 @@ def run_build(settings: Settings, select: str | None = None, progress: Progress 
                          if _metadata_value(event.materialization.metadata, "rebuilt") is False),
         checks=len(evaluations),
         reused_checks=sum(_metadata_value(evaluation.metadata, "validated_again") is False for evaluation in evaluations),
+        coverage=source_coverage(settings.warehouse_path),
     )
+
+
+def source_coverage(warehouse: Path) -> str | None:
+    """One line saying which years (and months) the marts take from which source, from marts.dim_data_source;
+    None when the marts are not built."""
+    try:
+        with connect(warehouse, read_only=True) as con:
+            rows = con.execute("SELECT source, mart_first_year, mart_last_year, overlap_year, first_month, last_month "
+                               "FROM marts.dim_data_source WHERE mart_year_count > 0 OR last_month IS NOT NULL "
+                               "ORDER BY mart_first_year").fetchall()
+    except (FileNotFoundError, duckdb.CatalogException):  # no warehouse or no marts yet (a failed or partial build)
+        return None
+    parts = []
+    for source, first, last, overlap, first_month, last_month in rows:
+        name = "BACI" if source == "baci" else "UN Comtrade (China-reported)"
+        if first is not None:
+            parts.append(f"{name} {first}-{last}" if first != last else f"{name} {first}")
+        if overlap is not None:
+            parts.append(f"overlap year {overlap} in both (marts.fct_source_overlap)")
+        if last_month is not None:
+            parts.append(f"provisional months {first_month:%Y-%m} to {last_month:%Y-%m} "
+                         "(marts.fct_sector_trailing_twelve_months)")
+    return "Years: " + "; ".join(parts) if parts else None
 
 
 def _metadata_value(metadata: dict, name: str) -> object:

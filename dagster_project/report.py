@@ -41,6 +41,12 @@ class ReportData:
         return str(self.claims["partner_group"][0])
 
     @property
+    def reported_years(self) -> list[int]:
+        """The years after BACI's last, which come from China's own reports to UN Comtrade (valuation says so)."""
+        reported = self.sectors.filter(pl.col("valuation").str.contains("China-reported"))
+        return sorted(set(reported["year"].to_list()))
+
+    @property
     def baseline_label(self) -> str:
         return _span(self.trend["baseline_first_year"][0], self.trend["baseline_last_year"][0])
 
@@ -91,11 +97,14 @@ def render(data: ReportData, chokepoint_group: str, stable_pp: float) -> str:
         "(built with --sample). Its trends were made up to exercise the code: they are not findings. Do not quote it.</div>"
         if data.synthetic else ""
     )
+    reported = data.reported_years
+    sources = (f"BACI {int(years.min())}-{reported[0] - 1}, China's reports to UN Comtrade {_span(reported[0], reported[-1])} "
+               "(imports CIF, codes converted)" if reported else f"BACI {int(years.min())}-{latest}")
     body = "\n".join([
         banner,
         "<h1>China's import dependency on the US and the EU, by sector</h1>",
-        f'<p class="meta">Years {int(years.min())}-{latest} &middot; baseline {data.baseline_label} &middot; latest '
-        f"{data.latest_label} &middot; headline (full) baskets &middot; {html.escape(data.data_source)} &middot; "
+        f'<p class="meta">Years {int(years.min())}-{latest} ({sources}) &middot; baseline {data.baseline_label} &middot; '
+        f"latest {data.latest_label} &middot; headline (full) baskets &middot; {html.escape(data.data_source)} &middot; "
         f"generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by tradedep. What each number means: docs/methodology.md.</p>",
         _section_shares(data),
         _section_change(data, stable_pp),
@@ -112,19 +121,23 @@ def _section_shares(data: ReportData) -> str:
     shares = data.sectors.with_columns(pl.col("partner_import_share").fill_null(0.0))
     y_top = _nice_top(float(shares["partner_import_share"].max() or 0))
     baseline = (int(data.trend["baseline_first_year"][0]), int(data.trend["baseline_last_year"][0]))
+    reported = (data.reported_years[0], data.reported_years[-1]) if data.reported_years else None
     panels, table_rows = [], []
     for (sector,), rows in shares.group_by("sector", maintain_order=True):
         series = {group: list(zip(part["year"].to_list(), part["partner_import_share"].to_list(), strict=True))
                   for (group,), part in rows.sort("year").group_by("partner_group", maintain_order=True)}
         title = f"{sector}: share of China's imports from the US and the EU27, %"
         panels.append(f'<figure class="panel"><figcaption>{html.escape(sector)}</figcaption>'
-                      f"{line_chart(series, y_top, baseline, title)}</figure>")
+                      f"{line_chart(series, y_top, baseline, title, reported=reported)}</figure>")
         table_rows += [[sector, str(year), *(_percent(dict(series[g]).get(year), 1) for g in ("US", "EU27"))]
                        for year in sorted({x for values in series.values() for x, _ in values})]
     return (f"<h2>Share of China's imports from the US and the EU27, by sector and year</h2>"
             f"<p>Partner share of the sector's imports from the world, in per cent, on one scale for every panel "
             f"(fct_sector_dependency.partner_import_share, full basket). The shaded band is the baseline window "
-            f"{data.baseline_label}. {_legend(['US', 'EU27'])}</p>"
+            f"{data.baseline_label}"
+            + (f"; the hatched years {_span(*reported)} come from China's own reports to UN Comtrade (imports CIF, a few "
+               "per cent above BACI's FOB: fct_source_overlap), not from BACI" if reported else "")
+            + f". {_legend(['US', 'EU27'])}</p>"
             f'<div class="panels">{"".join(panels)}</div>'
             + _details(_table(["sector", "year", "US share", "EU27 share"], table_rows, numeric={2, 3})))
 
@@ -132,6 +145,9 @@ def _section_shares(data: ReportData) -> str:
 def _section_change(data: ReportData, stable_pp: float) -> str:
     rows = data.trend.filter(pl.col("partner_import_share_change_pp").is_not_null()).sort("partner_import_share_change_pp")
     group = html.escape(data.partner_group)
+    latest_sources = str(data.trend["latest_window_sources"][0] or "")
+    reported_note = (" The latest window reaches into the years from China's own reports (CIF); fct_source_overlap shows "
+                     "how much of a change at the splice comes from the sources alone." if "Comtrade" in latest_sources else "")
     bars = [(row["sector"], row["partner_import_share_change_pp"], CLASS_COLOURS.get(row["measured_direction"], "#444"))
             for row in rows.iter_rows(named=True)]
     axis = f"change in the {data.partner_group} share of imports, percentage points ({data.baseline_label} to {data.latest_label})"
@@ -144,7 +160,7 @@ def _section_change(data: ReportData, stable_pp: float) -> str:
     return (f"<h2>Change in the {group} share of China's imports, {data.baseline_label} to {data.latest_label}</h2>"
             f"<p>Mean share over the latest window minus the mean over the baseline window "
             f"(fct_self_reliance_trend.partner_import_share_change_pp). Bars are coloured by class: a change within the shaded "
-            f"band of &plusmn;{stable_pp:g} pp is stable. {legend}</p>"
+            f"band of &plusmn;{stable_pp:g} pp is stable.{reported_note} {legend}</p>"
             + bar_chart(bars, axis_label=axis, unit="pp", band=stable_pp,
                         title=f"Change in the {data.partner_group} share of imports by sector, pp")
             + _details(table))
@@ -224,9 +240,10 @@ def _section_claims(data: ReportData) -> str:
 
 
 def line_chart(series: dict[str, list[tuple[int, float]]], y_top: float, band: tuple[int, int] | None, title: str,
-               width: int = 320, height: int = 190) -> str:
+               width: int = 320, height: int = 190, reported: tuple[int, int] | None = None) -> str:
     """Lines of y in [0, y_top] over years, on a shared scale: gridlines, a tick per year (every other one when
-    crowded), the value at each line's end, and a shaded band (the baseline window) labelled on the chart."""
+    crowded), the value at each line's end, a shaded band (the baseline window) and a hatched one (the years from
+    China's own reports rather than BACI), each labelled on the chart."""
     points = [point for values in series.values() for point in values]
     if not points:
         return '<p class="empty">no data</p>'
@@ -245,6 +262,10 @@ def line_chart(series: dict[str, list[tuple[int, float]]], y_top: float, band: t
         x0, x1 = sx(max(band[0], x_min)) - 4, sx(min(band[1], x_max)) + 4
         parts += [f'<rect class="band" x="{x0:.1f}" y="{top_pad}" width="{x1 - x0:.1f}" height="{sy(0) - top_pad:.1f}"/>',
                   f'<text class="band-label" x="{x0 + 2:.1f}" y="{top_pad + 9}">baseline</text>']
+    if reported and reported[1] >= x_min:
+        x0, x1 = sx(max(reported[0], x_min)) - 4, sx(min(reported[1], x_max)) + 4
+        parts += [f'<rect class="reported" x="{x0:.1f}" y="{top_pad}" width="{x1 - x0:.1f}" height="{sy(0) - top_pad:.1f}"/>',
+                  f'<text class="band-label" x="{x1 - 2:.1f}" y="{top_pad + 9}" text-anchor="end">China-reported</text>']
     for tick in _ticks(y_top):
         parts += [f'<line class="grid" x1="{left}" y1="{sy(tick):.1f}" x2="{width - right}" y2="{sy(tick):.1f}"/>',
                   f'<text x="{left - 4}" y="{sy(tick) + 4:.1f}" text-anchor="end">{tick:.0%}</text>']
@@ -366,6 +387,7 @@ svg.chart { max-width: 100%; height: auto; }
 svg.chart text { font-size: 11px; fill: #444; }
 svg.chart .axis { stroke: #999; } svg.chart .grid { stroke: #eee; }
 svg.chart .band { fill: #f1efe6; } svg.chart .band-label { font-size: 10px; fill: #8a7f55; }
+svg.chart .reported { fill: #e6ecf3; stroke: #b8c6d8; stroke-dasharray: 3 2; }
 svg.chart .axis-label { font-size: 10px; fill: #666; } svg.chart .end { font-size: 10px; font-weight: 600; }
 svg.chart .series { fill: none; stroke-width: 2; }
 .key { border-left: 14px solid; padding-left: 4px; margin-right: 0.8rem; }

@@ -123,6 +123,8 @@ class Settings:
             "first_year": self.years[0],
             "last_year": self.years[-1],
             "sources": list(self.sources),
+            # China's reports to Comtrade continue BACI only when the build runs to the release's last year.
+            "splice_comtrade": "comtrade" in self.sources and self.years[-1] == release_last_year(self.baci_release),
         }
 
     def process_env(self) -> dict[str, str]:

@@ -117,8 +117,8 @@ def test_the_build_loads_every_source_from_the_server(live_build):
 
 def test_comtrade_years_beyond_baci_come_from_china_reports(live_build):
     rows = query(live_build["data_dir"],
-                 "SELECT source, min(year), max(year) FROM intermediate.int_china_trade_by_source GROUP BY source ORDER BY source")
-    assert rows == [("BACI", 2022, 2023), ("UN Comtrade (China-reported)", 2024, 2024)]
+                 "SELECT source, min(year), max(year) FROM intermediate.int_year_source GROUP BY source ORDER BY source")
+    assert rows == [("baci", 2022, 2023), ("comtrade", 2024, 2024)]
 
 
 def test_the_key_goes_only_in_the_header_and_is_written_nowhere(live_build):

@@ -8,8 +8,12 @@ import polars as pl
 from dagster_project import report
 
 
-def report_data(synthetic: bool, baseline=(2013, 2015), latest=(2021, 2023)) -> report.ReportData:
+BACI, REPORTED = "FOB, reconciled (BACI)", "imports CIF, exports FOB (China-reported)"
+
+
+def report_data(synthetic: bool, baseline=(2013, 2015), latest=(2021, 2023), reported_last_year: bool = False) -> report.ReportData:
     years = [baseline[0], latest[1]]
+    last_valuation = REPORTED if reported_last_year else BACI
     sectors = pl.DataFrame({
         "sector": ["Rail <&>"] * 4,
         "partner_group": ["US", "EU27"] * 2,
@@ -17,12 +21,14 @@ def report_data(synthetic: bool, baseline=(2013, 2015), latest=(2021, 2023)) -> 
         "partner_import_share": [0.1, 0.4, 0.05, 0.2],
         "is_synthetic": [synthetic] * 4,
         "data_source": ["BACI V202501"] * 4,
+        "valuation": [BACI, BACI, last_valuation, last_valuation],
     })
     trend = pl.DataFrame({
         "sector": ["Rail <&>"], "partner_group": ["US+EU"], "baseline_first_year": [baseline[0]],
         "baseline_last_year": [baseline[1]], "latest_first_year": [latest[0]], "latest_last_year": [latest[1]],
         "partner_import_share_baseline": [0.5], "partner_import_share_latest": [0.25],
         "partner_import_share_change_pp": [-25.0], "measured_direction": ["falling dependency"], "basket_break_years": [None],
+        "latest_window_sources": ["BACI; UN Comtrade (China-reported)" if reported_last_year else "BACI"],
     })
     claims = pl.DataFrame({
         "sector": ["Rail <&>", "Aerospace"], "partner_group": ["US+EU"] * 2, "has_claim": [True, False],
@@ -109,3 +115,11 @@ def test_bars_are_coloured_by_class_and_the_stable_band_is_drawn():
 
 def test_the_share_axis_rounds_up_to_ten_percent_steps():
     assert [report._nice_top(v) for v in (0.0, 0.03, 0.1, 0.31, 0.95, 1.0)] == [0.1, 0.1, 0.1, 0.4, 1.0, 1.0]
+
+
+def test_years_from_chinas_own_reports_are_marked():
+    page = report.render(report_data(synthetic=False, reported_last_year=True), "US+EU", 2)
+    assert "China's reports to UN Comtrade 2023" in page and 'class="reported"' in page and ">China-reported<" in page
+    assert "fct_source_overlap" in page
+    plain = report.render(report_data(synthetic=False), "US+EU", 2)
+    assert 'class="reported"' not in plain and "China-reported" not in plain

@@ -41,8 +41,16 @@ def _sectors(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute("SELECT DISTINCT sector FROM seeds.sector_hs_map ORDER BY 1").fetchall()]
 
 
+def _mart_years(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[int, ...]:
+    """The years every mart by year must hold: the configured BACI years, then the years spliced from China's reports
+    to Comtrade (the years after BACI's last that China has reported)."""
+    spliced = [row[0] for row in con.execute(
+        "SELECT year FROM intermediate.int_year_source WHERE source = 'comtrade' ORDER BY year").fetchall()]
+    return tuple(sorted({*settings.years, *spliced}))
+
+
 def _sector_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
-    return suites.fct_sector_dependency(settings.years, _sector_baskets(con), _partner_groups(con))
+    return suites.fct_sector_dependency(_mart_years(settings, con), _sector_baskets(con), _partner_groups(con))
 
 
 def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
@@ -54,7 +62,7 @@ def _product_dependency(settings: Settings, con: duckdb.DuckDBPyConnection) -> l
     return [
         *_key(e, ["hs6", "year"]),
         e.ExpectColumnValuesToMatchRegex(column="hs6", regex=r"^\d{6}$"),
-        e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(settings.years)),
+        e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(_mart_years(settings, con))),
         *_between(e, shares, 0, SHARE_MAX),
         *_between(e, values, 0),
         *_between(e, ("normalised_trade_balance",), -SHARE_MAX, SHARE_MAX),
@@ -99,7 +107,7 @@ def _sector_suppliers(settings: Settings, con: duckdb.DuckDBPyConnection) -> lis
     e = gx_expectations
     return [
         *_key(e, ["sector", "supplier_code", "year"]),
-        e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(settings.years)),
+        e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(_mart_years(settings, con))),
         *_between(e, ("import_share", "baseline_import_share"), 0, SHARE_MAX),
         *_between(e, ("imports_usd",), 0),
         *_between(e, ("supplier_rank",), 1),
@@ -110,6 +118,38 @@ def _sector_suppliers(settings: Settings, con: duckdb.DuckDBPyConnection) -> lis
 def _supplier_share_sums(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     """A sector's supplier shares add up to 1 in every year."""
     return [gx_expectations.ExpectColumnValuesToBeBetween(column="share_sum", min_value=1 - 1e-9, max_value=1 + 1e-9)]
+
+
+def _source_overlap(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = gx_expectations
+    return [
+        *_key(e, ["sector", "partner_group"]),
+        *_between(e, ("baci_import_share", "comtrade_import_share"), 0, SHARE_MAX),
+        *_between(e, ("baci_imports_usd", "comtrade_imports_usd", "comtrade_to_baci_ratio"), 0),
+        e.ExpectColumnUniqueValueCountToBeBetween(column="year", min_value=0, max_value=1),  # one overlap year at most
+    ]
+
+
+def _revision_conversion(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = gx_expectations
+    return [
+        *_key(e, ["freq_code", "year", "source_revision", "source_hs6"]),
+        e.ExpectColumnValuesToBeInSet(column="conversion_relationship", value_set=["1:1", "n:1", "split", "not convertible"]),
+        e.ExpectColumnValuesToBeInSet(column="freq_code", value_set=["A", "M"]),
+        *_between(e, ("record_count",), 1),
+        *_between(e, ("imports_usd", "exports_usd"), 0),
+    ]
+
+
+def _trailing_twelve_months(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
+    e = gx_expectations
+    return [
+        *_key(e, ["sector", "partner_group", "window_end_month"]),
+        e.ExpectColumnValuesToBeBetween(column="months_observed", min_value=12, max_value=12),
+        e.ExpectColumnValuesToBeInSet(column="status", value_set=["provisional"]),
+        *_between(e, ("partner_import_share",), 0, SHARE_MAX),
+        *_between(e, ("imports_from_partner_usd", "imports_from_world_usd"), 0),
+    ]
 
 
 def _supplier_shift(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
@@ -177,6 +217,12 @@ MART_SUITES = [
     TableSuite("fct_supplier_shift", "marts.fct_supplier_shift", "baci",
                _whole("marts.fct_supplier_shift"), _supplier_shift),
     TableSuite("fct_mirror_gaps", "marts.fct_mirror_gaps", "comtrade", _whole("marts.fct_mirror_gaps"), _mirror_gaps),
+    TableSuite("fct_source_overlap", "marts.fct_source_overlap", "comtrade", _whole("marts.fct_source_overlap"),
+               _source_overlap),
+    TableSuite("fct_revision_conversion", "marts.fct_revision_conversion", "comtrade",
+               _whole("marts.fct_revision_conversion"), _revision_conversion),
+    TableSuite("fct_sector_trailing_twelve_months", "marts.fct_sector_trailing_twelve_months", "comtrade",
+               _whole("marts.fct_sector_trailing_twelve_months"), _trailing_twelve_months),
     TableSuite("fct_industry_import_penetration", "marts.fct_industry_import_penetration", "oecd_tiva",
                _whole("marts.fct_industry_import_penetration"), _import_penetration),
     TableSuite("dim_sector", "marts.dim_sector", "baci", _whole("marts.dim_sector"), _dimension("sector")),

@@ -1,10 +1,10 @@
--- China's three largest suppliers of each HS6 product per year, with their shares of China's imports.
--- Ties are broken by the lower country code, so the ranking is stable.
+-- China's three largest suppliers of each HS6 product per year, with their shares of China's imports, from the
+-- spliced flows (int_china_flows). Ties are broken by the lower country code, so the ranking is stable.
 with imports_by_supplier as (
-    select year, hs6, exporter_code, sum(value_usd) as value_usd
-    from {{ ref('stg_baci__trade') }}
-    where importer_code = {{ var('china_code') }}
-    group by year, hs6, exporter_code
+    select year, hs6, partner_code as exporter_code, sum(value_usd) as value_usd
+    from {{ ref('int_china_flows') }}
+    where flow_code = 'M'
+    group by year, hs6, partner_code
 ),
 
 ranked as (

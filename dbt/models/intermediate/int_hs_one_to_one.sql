@@ -6,14 +6,13 @@
 -- 854151) takes a thin slice of each of them, and counting it would leave almost no code one-to-one.
 with all_links as (
     select newer_revision, newer_hs6, older_revision, older_hs6
-    from {{ ref('hs_correspondence') }}
+    from {{ ref('int_hs_links') }}
 ),
 
 diffuse_codes as (
-    select newer_revision, newer_hs6
-    from all_links
-    group by newer_revision, newer_hs6
-    having count(*) > {{ var('basket_break_diffuse_links') }}
+    select distinct newer_revision, newer_hs6
+    from {{ ref('int_hs_links') }}
+    where newer_link_count > {{ var('basket_break_diffuse_links') }}
 ),
 
 links as (
@@ -25,6 +24,7 @@ links as (
     where diffuse_codes.newer_hs6 is null
 ),
 
+-- Counted again without the diffuse codes' links.
 newer_link_counts as (
     select newer_revision, newer_hs6, count(*) as link_count
     from links

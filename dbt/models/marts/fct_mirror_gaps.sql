@@ -8,7 +8,8 @@
 with china_reported as (
     select year, partner_code, hs6, hs_revision, primary_value_usd, is_synthetic
     from {{ ref('stg_comtrade__flows') }}
-    where reporter_code = {{ var('china_code') }}
+    where freq_code = 'A'
+      and reporter_code = {{ var('china_code') }}
       and flow_code = 'M'
       and partner_code <> 0  -- the world total has no mirror
 ),
@@ -16,7 +17,8 @@ with china_reported as (
 partner_reported as (
     select year, reporter_code as partner_code, hs6, hs_revision, primary_value_usd, is_synthetic
     from {{ ref('stg_comtrade__flows') }}
-    where partner_code = {{ var('china_code') }}
+    where freq_code = 'A'
+      and partner_code = {{ var('china_code') }}
       and flow_code = 'X'
       and reporter_code <> {{ var('china_code') }}
       and reporter_code <> 0

@@ -5,10 +5,14 @@
 -- years ending with this one, and null while that window is not complete in the build (its first years). A
 -- chokepoint is a persistent dependency where the chokepoint group (default US+EU) supplies more than
 -- chokepoint_share of the imports. Unit values (USD per tonne) tell price from volume in a change of value.
+-- Years after BACI's last come from China's reports to Comtrade (int_china_flows): the world-export HHI needs every
+-- exporter, which China's reports do not give, so those years carry BACI's last year's (world_export_hhi_year says
+-- which) and their screen uses it.
 with totals as (
     select
         year, hs6, imports_world_usd, exports_world_usd, supplier_hhi, supplier_count,
-        imports_tonnes, imports_with_quantity_usd, exports_tonnes, exports_with_quantity_usd
+        imports_tonnes, imports_with_quantity_usd, exports_tonnes, exports_with_quantity_usd, imports_via_split_usd,
+        case when year > {{ var('last_year') }} then {{ var('last_year') }} else year end as world_export_hhi_year
     from {{ ref('int_china_product_totals') }}
 ),
 
@@ -38,7 +42,7 @@ screened as (
         ) as is_dependent
     from totals
     left join {{ ref('int_world_export_concentration') }} as world
-        on world.year = totals.year and world.hs6 = totals.hs6
+        on world.year = totals.world_export_hhi_year and world.hs6 = totals.hs6
     left join by_group as us
         on us.year = totals.year and us.hs6 = totals.hs6 and us.partner_group = 'US'
     left join by_group as eu
@@ -98,8 +102,8 @@ countries as (
     select country_code, country_name from {{ ref('stg_baci__countries') }}
 ),
 
-build_source as (
-    select is_synthetic, data_source from {{ ref('int_build_source') }}
+year_source as (
+    select year, is_synthetic, data_source, valuation from {{ ref('int_year_source') }}
 )
 
 select
@@ -127,6 +131,7 @@ select
     {{ ratio('flagged.exports_with_quantity_usd', 'flagged.exports_tonnes') }} as export_unit_value_usd_per_tonne,
     cast(flagged.supplier_hhi as double precision) as supplier_hhi,
     cast(flagged.world_export_hhi as double precision) as world_export_hhi,
+    cast(flagged.world_export_hhi_year as integer) as world_export_hhi_year,
     cast(flagged.supplier_count as integer) as supplier_count,
     flagged.is_dependent,
     cast(flagged.dependent_years_in_window as integer) as dependent_years_in_window,
@@ -146,8 +151,10 @@ select
     cast(supplier_{{ rank }}.country_name as varchar) as supplier_{{ rank }}_name,
     cast(top.supplier_{{ rank }}_share as double precision) as supplier_{{ rank }}_share,
     {% endfor %}
-    build_source.is_synthetic,
-    cast(build_source.data_source as varchar) as data_source
+    {{ ratio('flagged.imports_via_split_usd', 'flagged.imports_world_usd') }} as imports_via_split_conversion_share,
+    year_source.is_synthetic,
+    cast(year_source.data_source as varchar) as data_source,
+    cast(year_source.valuation as varchar) as valuation
 from flagged
 left join {{ ref('int_china_top_suppliers') }} as top
     on top.year = flagged.year and top.hs6 = flagged.hs6
@@ -159,4 +166,5 @@ left join products
     on products.hs6 = flagged.hs6
 left join product_sectors
     on product_sectors.hs6 = flagged.hs6
-cross join build_source
+left join year_source
+    on year_source.year = flagged.year

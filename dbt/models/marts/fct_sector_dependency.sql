@@ -4,7 +4,8 @@
 -- supplier HHI is the import-weighted mean of the product HHIs; the dependent-product counts and shares use
 -- the persistent flag of fct_product_dependency (null while the persistence window is incomplete). Unit
 -- values divide the value of the flows that carry a quantity by their tonnes. Import penetration comes
--- from OECD TiVA for the ISIC industries the sector maps to (whole industries, to TiVA's last year). A
+-- from OECD TiVA for the ISIC industries the sector maps to (whole industries, to TiVA's last year). Years after
+-- BACI's last come from China's reports to UN Comtrade (int_china_flows; data_source and valuation say so). A
 -- product in two sectors counts in both, so sector rows do not add up to a total. Sums are exact (integer
 -- dollars, fixed-point weights), so rebuilding gives identical numbers.
 with basket_products as (
@@ -113,8 +114,8 @@ industry_year as (
     group by industry_links.sector, penetration.year
 ),
 
-build_source as (
-    select is_synthetic, data_source from {{ ref('int_build_source') }}
+year_source as (
+    select year, is_synthetic, data_source, valuation from {{ ref('int_year_source') }}
 )
 
 select
@@ -149,11 +150,13 @@ select
     cast(industry_activities.isic_activities as varchar) as industry_isic_activities,
     case when industry_year.industries_with_data = industry_activities.industry_count
         then {{ ratio('industry_year.industry_imports_usd', 'industry_year.industry_consumption_usd') }} end as industry_import_penetration,
-    build_source.is_synthetic,
-    cast(build_source.data_source as varchar) as data_source
+    year_source.is_synthetic,
+    cast(year_source.data_source as varchar) as data_source,
+    cast(year_source.valuation as varchar) as valuation
 from sector_year
 cross join partner_groups
-cross join build_source
+left join year_source
+    on year_source.year = sector_year.year
 left join sector_partner_year
     on sector_partner_year.sector = sector_year.sector
     and sector_partner_year.basket = sector_year.basket

@@ -9,9 +9,9 @@ with basket_products as (
 ),
 
 china_imports as (
-    select year, hs6, exporter_code, value_usd
-    from {{ ref('stg_baci__trade') }}
-    where importer_code = {{ var('china_code') }}
+    select year, hs6, partner_code as exporter_code, value_usd
+    from {{ ref('int_china_flows') }}
+    where flow_code = 'M'
 ),
 
 sector_supplier_year as (
@@ -46,10 +46,11 @@ baseline as (
     select
         shares.sector,
         shares.supplier_code,
-        sum(shares.import_share) / (select count(*) from baseline_years) as baseline_import_share
+        sum(shares.import_share) / max(bounds.baseline_years_observed) as baseline_import_share
     from shares
     inner join baseline_years
         on baseline_years.year = shares.year
+    cross join {{ ref('int_trend_window_bounds') }} as bounds
     group by shares.sector, shares.supplier_code
 ),
 
@@ -57,8 +58,8 @@ countries as (
     select country_code, country_name, partner_groups from {{ ref('dim_country') }}
 ),
 
-build_source as (
-    select is_synthetic, data_source from {{ ref('int_build_source') }}
+year_source as (
+    select year, is_synthetic, data_source from {{ ref('int_year_source') }}
 )
 
 select
@@ -75,10 +76,11 @@ select
     cast(coalesce(baseline.baseline_import_share, 0) as double precision) as baseline_import_share,
     cast((shares.import_share - coalesce(baseline.baseline_import_share, 0)) * 100 as double precision)
         as share_change_since_baseline_pp,
-    build_source.is_synthetic,
-    cast(build_source.data_source as varchar) as data_source
+    year_source.is_synthetic,
+    cast(year_source.data_source as varchar) as data_source
 from shares
-cross join build_source
+left join year_source
+    on year_source.year = shares.year
 left join baseline
     on baseline.sector = shares.sector
     and baseline.supplier_code = shares.supplier_code

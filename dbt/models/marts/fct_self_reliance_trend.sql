@@ -21,15 +21,7 @@ window_years as (
 ),
 
 windows as (
-    select
-        min(case when window_name = 'baseline' then year end) as baseline_first_year,
-        max(case when window_name = 'baseline' then year end) as baseline_last_year,
-        count(case when window_name = 'baseline' then year end) as baseline_years_observed,
-        max(case when window_name = 'baseline' then basis end) as baseline_basis,
-        min(case when window_name = 'latest' then year end) as latest_first_year,
-        max(case when window_name = 'latest' then year end) as latest_last_year,
-        count(case when window_name = 'latest' then year end) as latest_years_observed
-    from window_years
+    select * from {{ ref('int_trend_window_bounds') }}
 ),
 
 -- Each measure's mean over a window's years (nulls, e.g. TiVA after its last year, are left out of the mean).
@@ -135,6 +127,20 @@ paired as (
 
 build_source as (
     select data_source from {{ ref('int_build_source') }}
+),
+
+-- Which sources the windows' years come from: a latest window after BACI's last year reads China's reports (CIF).
+window_sources as (
+    select
+        {{ dbt.listagg('source_name', "'; '", 'order by source_name') }} as latest_window_sources
+    from (
+        select distinct
+            case year_source.source when 'baci' then 'BACI' else 'UN Comtrade (China-reported)' end as source_name
+        from {{ ref('int_year_source') }} as year_source
+        inner join window_years
+            on window_years.year = year_source.year
+        where window_years.window_name = 'latest'
+    ) as distinct_sources
 )
 
 select
@@ -186,10 +192,12 @@ select
     cast(case when paired.basket = 'comparable' then 0 else coalesce(sector_breaks.break_count, 0) end as integer)
         as basket_breaks_in_period,
     paired.basket <> 'comparable' and coalesce(sector_breaks.break_count, 0) > 0 as basket_meaning_changed,
+    cast(window_sources.latest_window_sources as varchar) as latest_window_sources,
     paired.synthetic_flag = 1 as is_synthetic,
     cast(build_source.data_source as varchar) as data_source
 from paired
 cross join windows
+cross join window_sources
 cross join build_source
 left join all_partner_groups
     on all_partner_groups.partner_group = paired.partner_group

@@ -12,7 +12,9 @@ windows as (
 ),
 
 window_sizes as (
-    select window_name, count(*) as year_count from windows group by window_name
+    select 'baseline' as window_name, baseline_years_observed as year_count from {{ ref('int_trend_window_bounds') }}
+    union all
+    select 'latest' as window_name, latest_years_observed as year_count from {{ ref('int_trend_window_bounds') }}
 ),
 
 window_means as (
@@ -60,12 +62,8 @@ ranked as (
 ),
 
 window_bounds as (
-    select
-        min(case when window_name = 'baseline' then year end) as baseline_first_year,
-        max(case when window_name = 'baseline' then year end) as baseline_last_year,
-        min(case when window_name = 'latest' then year end) as latest_first_year,
-        max(case when window_name = 'latest' then year end) as latest_last_year
-    from windows
+    select baseline_first_year, baseline_last_year, latest_first_year, latest_last_year
+    from {{ ref('int_trend_window_bounds') }}
 ),
 
 countries as (

@@ -1,8 +1,10 @@
--- UN Comtrade records at HS6, without the breakdowns that would double count totals (second partner,
--- mode of transport, customs procedure). Values in current USD; primary_value_usd is CIF for imports
--- and FOB for exports, as reported.
+-- UN Comtrade records at HS6, annual (freq_code A) and monthly (M), without the breakdowns that would double
+-- count totals (second partner, mode of transport, customs procedure). Values in current USD; primary_value_usd
+-- is CIF for imports and FOB for exports, as reported.
 select
+    freq_code,
     cast(ref_year as integer) as year,
+    cast(ref_month as integer) as month,
     reporter_code,
     partner_code,
     flow_code,
