@@ -76,11 +76,21 @@ def quarantined(settings) -> list[tuple]:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """The sample warehouse (3 years) built by `tradedep build --sample`, once per test worker."""
-    from sample_build import build_sample
+def built(tmp_path_factory, worker_id):
+    """The sample warehouse built by `tradedep build --sample` once per test session (the first worker to ask builds
+    it, the others wait): read it, never write it; a test that writes takes a copy (`built_copy`)."""
+    from sample_build import shared_build
 
-    return build_sample(tmp_path_factory.mktemp("pipeline") / "data")
+    root = tmp_path_factory.getbasetemp()
+    return shared_build(root if worker_id == "master" else root.parent)
+
+
+@pytest.fixture
+def built_copy(built, tmp_path):
+    """A copy of the session's sample build, for a test that writes (a rebuild, a tampered mart, a recorded check)."""
+    from sample_build import copy_of
+
+    return copy_of(built, tmp_path / "data")
 
 
 def assert_too_many_bad_rows_fail(settings, spec, path: Path, bad_text: str, message: str) -> None:

@@ -1,8 +1,15 @@
-"""The sample warehouse the pipeline and surface tests share: built once per test worker with `tradedep build --sample`."""
+"""The sample warehouse the pipeline and surface tests share: built once per test session with `tradedep build --sample`,
+by whichever pytest-xdist worker asks first (the others wait for it), and never changed by a test. A test that writes
+(a rebuild, a tampered mart, a check that records its result) works on a copy (`copy_of`)."""
 
+import fcntl
+import json
 import os
+import shutil
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -13,7 +20,7 @@ from dagster_project.settings import BIN_DIR, PROJECT_ROOT, Settings, load_setti
 YEARS = tuple(range(2018, 2024))
 
 
-@dataclass
+@dataclass(frozen=True)
 class Built:
     env: dict[str, str]
     settings: Settings
@@ -24,12 +31,45 @@ def tradedep(env, *args, timeout=600):
     return subprocess.run([BIN_DIR / "tradedep", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
 
 
-def build_sample(data_dir) -> Built:
+def sample_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDEP_") and k != "DAGSTER_HOME"}
     env.update({"TRADEDEP_DATA_DIR": str(data_dir), "TRADEDEP_YEARS": f"{YEARS[0]}-{YEARS[-1]}"})
-    result = tradedep(env, "build", "--sample")
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return Built(env=env, settings=load_settings({**env, "TRADEDEP_SAMPLE": "1"}), first_run=result)
+    return env
+
+
+def built_at(data_dir: Path, run: subprocess.CompletedProcess) -> Built:
+    env = sample_env(data_dir)
+    return Built(env=env, settings=load_settings({**env, "TRADEDEP_SAMPLE": "1"}), first_run=run)
+
+
+def shared_build(root: Path) -> Built:
+    """The session's sample build under root (shared by the workers), made by the first worker to ask."""
+    data_dir, record = root / "shared_sample" / "data", root / "shared_sample" / "first_run.json"
+    with _locked(root / "shared_sample.lock"):
+        if not record.exists():
+            result = tradedep(sample_env(data_dir), "build", "--sample")
+            record.write_text(json.dumps({"args": result.args, "returncode": result.returncode,
+                                          "stdout": result.stdout, "stderr": result.stderr}, default=str))
+        run = subprocess.CompletedProcess(**json.loads(record.read_text()))
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    return built_at(data_dir, run)
+
+
+def copy_of(built: Built, target: Path) -> Built:
+    """A copy of the built data folder (warehouse, landing zone, Dagster history), for a test that writes."""
+    shutil.copytree(built.settings.data_dir, target)
+    return built_at(target, built.first_run)
+
+
+@contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def query(settings, sql, params=None):

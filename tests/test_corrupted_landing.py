@@ -1,42 +1,23 @@
-"""A build on a deliberately corrupted landing zone: nothing downstream of the failing check, one clear message."""
+"""A build on a deliberately corrupted landing zone, on copies of the session's sample build: nothing downstream of the
+failing check, one clear message."""
 
 import io
-import os
-import re
-import subprocess
+import json
 import zipfile
 
 import dagster as dg
 import duckdb
 import pytest
 
-from dagster_project.settings import BIN_DIR, PROJECT_ROOT, load_settings
 from dagster_project.sources import landing
 from dagster_project.sources.baci import Release
+from sample_build import YEARS, tradedep
 
 pytestmark = pytest.mark.pipeline
 RELEASE = Release("HS12", "V202501")
 MARTS = ("marts.fct_sector_dependency", "marts.fct_product_dependency")
-
-
-def tradedep(env, *args):
-    return subprocess.run([BIN_DIR / "tradedep", *args], env=env, capture_output=True, text=True, timeout=900,
-                          cwd=PROJECT_ROOT)
-
-
-@pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("corrupt") / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRADEDEP_") and k != "DAGSTER_HOME"}
-    env.update({"TRADEDEP_DATA_DIR": str(data_dir), "TRADEDEP_YEARS": "2014-2015", "TRADEDEP_SOURCES": "baci"})
-    result = tradedep(env, "build", "--sample")
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    settings = load_settings({**env, "TRADEDEP_SAMPLE": "1"})
-    return env, settings, run_id(result.stdout)
-
-
-def run_id(stdout: str) -> str:
-    return re.search(r"\(run ([0-9a-f-]+),", stdout).group(1)
+# The BACI part of the build and everything downstream of it: dbt, the marts' checks, exports, report.
+BACI_AND_DOWNSTREAM = 'key:"landing/baci_release"+'
 
 
 def exported_files(settings) -> dict[str, tuple[int, bytes]]:
@@ -67,35 +48,35 @@ def corrupt_year(settings, year: int, extra_lines: list[str], duplicate_first_ro
     landing.land_local_file(path, url="sample://tradedep/corrupted", synthetic=True)
 
 
-def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check(clean):
-    env, settings, first_run = clean
+def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check(built_copy):
+    env, settings = built_copy.env, built_copy.settings
     before, exports_before = marts(settings), exported_files(settings)
     assert "fct_sector_dependency.parquet" in exports_before
-    corrupt_year(settings, 2015, ["2015,999,156,854231,5.0,1.0"], duplicate_first_row=True)
-    result = tradedep(env, "build", "--sample")
-    assert result.returncode == 1
-    reasons = result.stdout[result.stdout.index("FAILED:"):]
-    assert "check gx_raw_baci_trade on raw/baci_trade failed" in reasons
-    assert "expect_compound_columns_to_be_unique on t,i,j,k failed: 2 unexpected" in reasons
-    assert "expect_column_values_to_be_in_set on i failed: 1 unexpected, e.g. [999]" in reasons
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        built_in = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_sector_dependency"])).run_id
+    year = YEARS[1]
+    corrupt_year(settings, year, [f"{year},999,156,854231,5.0,1.0"], duplicate_first_row=True)
+    assert tradedep(env, "build", "--sample", "--select", BACI_AND_DOWNSTREAM).returncode == 1
+    suite = json.loads((settings.quality_dir / "raw_baci_trade.json").read_text())
+    failed = {(o["expectation"], o["column"]): o for o in suite["outcomes"] if not o["success"]}
+    assert failed["expect_compound_columns_to_be_unique", "t,i,j,k"]["unexpected_count"] == 2
+    assert failed["expect_column_values_to_be_in_set", "i"]["sample"] == [999]
     assert marts(settings) == before  # nothing downstream of the failing check was rebuilt
     assert exported_files(settings) == exports_before  # nor exported, nor reported
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    try:
-        with dg.DagsterInstance.get() as instance:
-            event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_sector_dependency"]))
-    finally:
-        del os.environ["DAGSTER_HOME"]
-    assert event.run_id == first_run
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_sector_dependency"]))
+        run = instance.get_runs(limit=1)[0]
+    assert event.run_id == built_in and run.status == dg.DagsterRunStatus.FAILURE
 
 
-def test_a_negative_value_fails_the_load_and_keeps_the_year(clean):
-    env, settings, _ = clean
+def test_a_negative_value_fails_the_load_naming_file_and_value_and_keeps_the_year(built_copy):
+    env, settings = built_copy.env, built_copy.settings
+    year = YEARS[0]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        rows_before = con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = 2014").fetchall()
-    corrupt_year(settings, 2014, ["2014,842,156,854231,-5.0,1.0"], duplicate_first_row=False)
-    result = tradedep(env, "build", "--sample")
+        rows_before = con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = ?", [year]).fetchall()
+    corrupt_year(settings, year, [f"{year},842,156,854231,-5.0,1.0"], duplicate_first_row=False)
+    result = tradedep(env, "build", "--sample", "--select", BACI_AND_DOWNSTREAM)
     assert result.returncode == 1
-    assert "BACI_HS12_Y2014_V202501.csv" in result.stdout and "a row has value v=-5.0" in result.stdout
+    assert f"BACI_HS12_Y{year}_V202501.csv" in result.stdout and "a row has value v=-5.0" in result.stdout
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = 2014").fetchall() == rows_before
+        assert con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = ?", [year]).fetchall() == rows_before

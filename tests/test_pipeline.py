@@ -13,7 +13,8 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, PROJECT_ROOT, load_settings
+from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, PROJECT_ROOT
+from conftest import REFERENCE_DIR, needs_reference
 from sample_build import YEARS, query, tradedep
 
 pytestmark = pytest.mark.pipeline
@@ -106,20 +107,33 @@ def test_the_warehouse_is_written_at_the_oldest_storage_version_so_older_clients
     assert header[8:12] == b"DUCK" and int.from_bytes(header[12:20], "little") == STORAGE_NUMBER
 
 
+def instance_of(settings) -> dg.DagsterInstance:
+    """The Dagster instance (run history) of a build's data folder, opened without touching the environment."""
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
+
+
+def last_run(settings) -> tuple[dg.DagsterRun, list, list]:
+    """The latest run of a build's history, with its materialisations and check evaluations."""
+    with instance_of(settings) as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.all_logs(run.run_id)
+    events = [record.dagster_event for record in records if record.dagster_event is not None]
+    materialisations = [event.event_specific_data.materialization for event in events
+                        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+    evaluations = [event.event_specific_data for event in events
+                   if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    return run, materialisations, evaluations
+
+
 def test_materialisations_are_recorded_and_marked_synthetic(built):
-    os.environ["DAGSTER_HOME"] = str(built.settings.dagster_home)
-    try:
-        with dg.DagsterInstance.get() as instance:
-            for key in (["raw", "baci_trade"], ["raw", "baci_countries"], ["marts", "fct_sector_dependency"]):
-                event = instance.get_latest_materialization_event(dg.AssetKey(key))
-                assert event is not None, key
-                metadata = event.asset_materialization.metadata
-                assert metadata["synthetic"].value is True, key
-            trade = instance.get_latest_materialization_event(dg.AssetKey(["raw", "baci_trade"])).asset_materialization
-            assert trade.metadata["rows_loaded"].value > 0 and trade.metadata["byte_count"].value > 0
-            assert f"BACI_HS12_Y{YEARS[-1]}_V202501.csv" in trade.metadata["source_members"].value
-    finally:
-        del os.environ["DAGSTER_HOME"]
+    with instance_of(built.settings) as instance:
+        for key in (["raw", "baci_trade"], ["raw", "baci_countries"], ["marts", "fct_sector_dependency"]):
+            event = instance.get_latest_materialization_event(dg.AssetKey(key))
+            assert event is not None, key
+            assert event.asset_materialization.metadata["synthetic"].value is True, key
+        trade = instance.get_latest_materialization_event(dg.AssetKey(["raw", "baci_trade"])).asset_materialization
+    assert trade.metadata["rows_loaded"].value > 0 and trade.metadata["byte_count"].value > 0
+    assert f"BACI_HS12_Y{YEARS[-1]}_V202501.csv" in trade.metadata["source_members"].value
 
 
 def test_definitions_validate_and_the_graph_is_connected(built):
@@ -128,92 +142,78 @@ def test_definitions_validate_and_the_graph_is_connected(built):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     from dagster_project.definitions import build_definitions
 
-    saved = dict(os.environ)
-    try:
-        defs = build_definitions(built.settings)
-        graph = defs.resolve_asset_graph()
-        assert dg.AssetKey(["raw", "baci_trade"]) in graph.get(dg.AssetKey(["staging", "stg_baci__trade"])).parent_keys
-        assert dg.AssetKey(["landing", "baci_release"]) in graph.get(dg.AssetKey(["raw", "baci_trade"])).parent_keys
-        specs = [spec for checks in defs.asset_checks for spec in checks.check_specs]
-        raw_checks = {spec.name: spec for spec in specs if spec.asset_key.path[0] == "raw"}
-        assert {"gx_raw_baci_trade", "gx_raw_baci_trade_years", "gx_raw_baci_members", "gx_raw_baci_china_import_shares",
-                "gx_raw_baci_countries", "gx_raw_baci_products",
-                "gx_raw_comtrade_flows", "gx_raw_oecd_tiva", "gx_raw_worldbank_indicators"} == set(raw_checks)
-        assert all(spec.blocking for spec in raw_checks.values())
-        assert any(
-            spec.name == "gx_fct_sector_dependency" and spec.blocking
-            and spec.asset_key == dg.AssetKey(["marts", "fct_sector_dependency"])
-            for spec in specs
-        )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    defs = build_definitions(built.settings)
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey(["raw", "baci_trade"]) in graph.get(dg.AssetKey(["staging", "stg_baci__trade"])).parent_keys
+    assert dg.AssetKey(["landing", "baci_release"]) in graph.get(dg.AssetKey(["raw", "baci_trade"])).parent_keys
+    specs = [spec for checks in defs.asset_checks for spec in checks.check_specs]
+    raw_checks = {spec.name: spec for spec in specs if spec.asset_key.path[0] == "raw"}
+    assert {"gx_raw_baci_trade", "gx_raw_baci_trade_years", "gx_raw_baci_members", "gx_raw_baci_china_import_shares",
+            "gx_raw_baci_countries", "gx_raw_baci_products",
+            "gx_raw_comtrade_flows", "gx_raw_oecd_tiva", "gx_raw_worldbank_indicators"} == set(raw_checks)
+    assert all(spec.blocking for spec in raw_checks.values())
+    assert any(
+        spec.name == "gx_fct_sector_dependency" and spec.blocking
+        and spec.asset_key == dg.AssetKey(["marts", "fct_sector_dependency"])
+        for spec in specs
+    )
 
 
-def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built):
-    result = tradedep(built.env, "sql", f"SELECT count(*) AS n FROM {MART}")
-    assert result.returncode == 0 and str(query(built.settings, f"SELECT count(*) AS n FROM {MART}")["n"][0]) in result.stdout
-    with duckdb.connect(str(built.settings.warehouse_path)):  # a writer holds the lock
-        busy = tradedep(built.env, "sql", "SELECT 1")
-    assert busy.returncode == 3 and "locked by another process" in busy.stderr
+def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built_copy):
+    result = tradedep(built_copy.env, "sql", "--format", "csv", f"SELECT count(*) AS n FROM {MART}")
+    assert result.returncode == 0
+    assert int(result.stdout.splitlines()[1]) == query(built_copy.settings, f"SELECT count(*) AS n FROM {MART}")["n"][0]
+    with duckdb.connect(str(built_copy.settings.warehouse_path)):  # a writer holds the lock
+        busy = tradedep(built_copy.env, "sql", "SELECT 1")
+    assert busy.returncode == 3 and busy.stdout == ""
 
 
-def test_the_blocking_check_fails_on_bad_mart_data(built, tmp_path):
-    """Tamper with a copy of the warehouse; the Dagster check and `tradedep check` both fail and say why."""
-    bad_warehouse = tmp_path / "bad.duckdb"
-    bad_warehouse.write_bytes(built.settings.warehouse_path.read_bytes())
-    with duckdb.connect(str(bad_warehouse)) as con:
+def test_the_blocking_check_fails_on_bad_mart_data(built_copy):
+    """Tamper with a copy of the build; `tradedep check` and the Dagster check both fail, and record why."""
+    settings = built_copy.settings
+    with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
-    env = {**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}
-    cli = tradedep(env, "check")
-    broken = len(sector_baskets(built.settings))  # one US row per sector basket in that year
-    assert cli.returncode == 1 and "PASSED raw_baci_trade:" in cli.stdout
-    assert f"expect_column_values_to_be_between on partner_import_share failed: {broken} unexpected" in cli.stdout, cli.stdout
+    broken = len(sector_baskets(settings))  # one US row per sector basket in that year
+    assert tradedep(built_copy.env, "check").returncode == 1
+    recorded = {path.stem: json.loads(path.read_text()) for path in settings.quality_dir.glob("*.json")}
+    assert recorded["raw_baci_trade"]["success"] and not recorded["fct_sector_dependency"]["success"]
+    [failure] = [outcome for outcome in recorded["fct_sector_dependency"]["outcomes"] if not outcome["success"]]
+    assert (failure["expectation"], failure["column"], failure["unexpected_count"]) == (
+        "expect_column_values_to_be_between", "partner_import_share", broken)
 
     from dagster_project.definitions import build_definitions
 
-    saved = dict(os.environ)
-    try:
-        settings = load_settings({**env, "TRADEDEP_SAMPLE": "1"})
-        mart_key = dg.AssetKey(["marts", "fct_sector_dependency"])
-        check = dg.AssetCheckKey(mart_key, "gx_fct_sector_dependency")
-        job = dg.define_asset_job("check_only", selection=dg.AssetSelection.checks(check))
-        defs = dg.Definitions.merge(build_definitions(settings), dg.Definitions(jobs=[job]))
-        result = defs.resolve_job_def("check_only").execute_in_process(raise_on_error=False)
-        evaluation = result.get_asset_check_evaluations()[0]
-        assert not evaluation.passed and not result.success  # blocking: the run fails
-        failures = evaluation.metadata["failures"].value
-        assert {"expectation": "expect_column_values_to_be_between", "column": "partner_import_share"}.items() <= failures[0].items()
-        assert failures[0]["unexpected_count"] == broken and failures[0]["sample"][0] == 1.5
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    check = dg.AssetCheckKey(dg.AssetKey(["marts", "fct_sector_dependency"]), "gx_fct_sector_dependency")
+    job = dg.define_asset_job("check_only", selection=dg.AssetSelection.checks(check))
+    defs = dg.Definitions.merge(build_definitions(settings), dg.Definitions(jobs=[job]))
+    result = defs.resolve_job_def("check_only").execute_in_process(raise_on_error=False)
+    evaluation = result.get_asset_check_evaluations()[0]
+    assert not evaluation.passed and not result.success  # blocking: the run fails
+    failures = evaluation.metadata["failures"].value
+    assert {"expectation": "expect_column_values_to_be_between", "column": "partner_import_share"}.items() <= failures[0].items()
+    assert failures[0]["unexpected_count"] == broken and failures[0]["sample"][0] == 1.5
 
 
-def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built):
-    manifest_path = built.settings.baci_landing_dir / "manifest.json"
+def test_a_rebuild_downloads_nothing_and_changes_no_row_count(built_copy):
+    settings = built_copy.settings
+    manifest_path = settings.baci_landing_dir / "manifest.json"
     manifest_before = json.loads(manifest_path.read_text())
-    counts_sql = (
-        "SELECT schema_name || '.' || table_name AS name FROM duckdb_tables() ORDER BY name"
-    )
-    tables = query(built.settings, counts_sql)["name"].to_list()
-    before = {name: query(built.settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
-    mart_before = query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, basket, partner_group, year")
-    checksums_before = mart_checksums(built.settings)
-    result = tradedep(built.env, "build", "--sample")
+    tables = query(settings, "SELECT schema_name || '.' || table_name AS name FROM duckdb_tables() ORDER BY name")["name"]
+    before = {name: query(settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
+    checksums_before = mart_checksums(settings)
+    result = tradedep(built_copy.env, "build", "--sample")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    after = {name: query(built.settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables}
-    assert after == before
+    assert {name: query(settings, f"SELECT count(*) AS n FROM {name}")["n"][0] for name in tables} == before
     assert json.loads(manifest_path.read_text()) == manifest_before  # the landed zip was not fetched again
-    assert query(built.settings, f"SELECT * FROM {MART} ORDER BY sector, basket, partner_group, year").equals(mart_before)
-    assert mart_checksums(built.settings) == checksums_before  # every mart, value for value
-    # Nothing changed: dbt did not run and every check passed before on exactly this data.
-    assert "Unchanged: dbt was not run, nothing it reads had changed" in result.stdout, result.stdout
-    assert re.search(r"^Built: \d+ assets materialised, \d+ reused unchanged in ", result.stdout, re.M), result.stdout
-    reused = re.search(r"Unchanged: (\d+) of (\d+) checks had been evaluated on exactly this data before", result.stdout)
-    assert reused and reused.group(1) == reused.group(2) and int(reused.group(1)) > 19 + 100, result.stdout
-    run_id = re.search(r"\(run ([0-9a-f-]+),", result.stdout).group(1)
-    assert not list((DBT_PROJECT_DIR / "target").glob(f"tradedep_dbt-{run_id[:7]}-*"))  # a successful run cleans up
+    assert mart_checksums(settings) == checksums_before  # every mart, value for value
+    # Nothing changed: dbt did not run (its models are reported as not rebuilt) and every check passed before on
+    # exactly this data (not validated again).
+    run, materialisations, evaluations = last_run(settings)
+    dbt_models = [m for m in materialisations if m.asset_key.path[0] in ("staging", "intermediate", "marts", "seeds")]
+    assert run.is_success and dbt_models and all(m.metadata["rebuilt"].value is False for m in dbt_models)
+    assert len(evaluations) > 19 + 100
+    assert all(e.passed and e.metadata["validated_again"].value is False for e in evaluations)
+    assert not list((DBT_PROJECT_DIR / "target").glob(f"tradedep_dbt-{run.run_id[:7]}-*"))  # a successful run cleans up
 
 
 def test_dbt_runs_again_when_anything_it_reads_or_built_has_changed(built, tmp_path):
@@ -241,12 +241,6 @@ def test_dbt_runs_again_when_anything_it_reads_or_built_has_changed(built, tmp_p
     assert unchanged_build(same, inputs) is None
 
 
-def test_force_validates_again(built):
-    result = tradedep(built.env, "build", "--sample", "--force", "--select", 'key:"raw/baci_countries"')
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "Built: 1 assets materialised" in result.stdout and "Unchanged" not in result.stdout
-
-
 def mart_checksums(settings) -> dict[str, tuple[int, str]]:
     """Row count and an order-free checksum of every row of every mart."""
     names = query(settings, "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'")["table_name"]
@@ -255,10 +249,13 @@ def mart_checksums(settings) -> dict[str, tuple[int, str]]:
             for name in names}
 
 
-def test_select_builds_a_part_and_verbose_prints_everything(built):
-    result = tradedep(built.env, "build", "--sample", "--select", 'key:"raw/worldbank_indicators"', "--verbose")
+def test_select_builds_a_part_force_validates_again_and_verbose_prints_everything(built_copy):
+    result = tradedep(built_copy.env, "build", "--sample", "--force", "--select", 'key:"raw/worldbank_indicators"',
+                      "--verbose")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "Built: 1 assets materialised" in result.stdout
+    run, materialisations, evaluations = last_run(built_copy.settings)
+    assert [m.asset_key for m in materialisations] == [dg.AssetKey(["raw", "worldbank_indicators"])]
+    assert evaluations and all(getattr(e.metadata.get("validated_again"), "value", None) is not False for e in evaluations)
     assert " - dagster - INFO - " in result.stderr and "raw.worldbank_indicators: " in result.stderr  # the asset's log
     assert "Full log" not in result.stdout and not re.search(r"^\[ ?\d+/\d+\]", result.stdout, re.M)
 
@@ -275,8 +272,8 @@ def test_every_source_is_loaded_and_marked_synthetic(built):
     rows = query(built.settings, "SELECT source, is_enabled, row_count, is_synthetic FROM marts.dim_data_source ORDER BY source")
     assert rows["source"].to_list() == ["baci", "comtrade", "oecd_tiva", "worldbank"]
     assert rows["is_enabled"].all() and (rows["row_count"] > 0).all() and rows["is_synthetic"].all()
-    by_source = query(built.settings, "SELECT DISTINCT source FROM intermediate.int_china_trade_by_source ORDER BY 1")
-    assert by_source["source"].to_list() == ["BACI", "UN Comtrade (China-reported)"]
+    by_source = query(built.settings, "SELECT DISTINCT source FROM intermediate.int_china_flows_by_source ORDER BY 1")
+    assert by_source["source"].to_list() == ["baci", "comtrade"]
 
 
 def test_the_marts_agree_with_each_other(built):
@@ -312,10 +309,11 @@ def test_the_marts_agree_with_each_other(built):
         FROM {MART} GROUP BY ALL""")
     assert (groups["difference"].abs() < 0.5).all()
     partners = query(built.settings, """
-        SELECT year, flow_code, hs6, sum(CASE WHEN partner_code <> 0 THEN value_usd END) AS partners,
-               sum(CASE WHEN partner_code = 0 THEN value_usd END) AS world
-        FROM intermediate.int_china_trade_by_source WHERE source = 'BACI' GROUP BY ALL""")
-    assert ((partners["partners"] - partners["world"]).abs() < 0.5).all()  # shares over all partners sum to 1
+        SELECT year, hs6, sum(imports_usd) FILTER (WHERE partner_group = 'World') AS world,
+               max(supplier_count) AS suppliers
+        FROM intermediate.int_china_product_imports_by_partner JOIN intermediate.int_china_product_totals USING (year, hs6)
+        GROUP BY ALL HAVING abs(sum(imports_usd) FILTER (WHERE partner_group = 'World') - max(imports_world_usd)) > 0.5""")
+    assert partners.height == 0, partners  # the World group is every supplier: shares over all partners sum to 1
 
 
 def test_the_marts_recover_the_patterns_the_sample_was_generated_with(built):
@@ -405,3 +403,83 @@ def test_each_mart_suite_names_the_invariant_bad_data_breaks(built, name, breaka
     assert run_suite_in_batches(name, [frame], expectations).success  # the built mart passes
     outcome = run_suite_in_batches(name, [breakage(frame)], expectations)
     assert (expectation, column) in {(f.expectation, f.column) for f in outcome.failures}, outcome.summary()
+
+
+def comtrade_years(built) -> list[int]:
+    """The years the marts take from China's reports to Comtrade: those after BACI's last that China reported."""
+    return [year for year in built.settings.comtrade_years if year > YEARS[-1]]
+
+
+def test_the_marts_run_to_the_last_year_china_has_reported(built):
+    spliced = comtrade_years(built)
+    assert spliced, "the sample's Comtrade years must reach past BACI's last year"
+    mart = query(built.settings, f"SELECT DISTINCT year, data_source, valuation FROM {MART} ORDER BY year")
+    assert mart["year"].to_list() == [*YEARS, *spliced]
+    reported = mart.filter(pl.col("year") > YEARS[-1])
+    assert reported["valuation"].str.contains("China-reported").all() and reported["data_source"].str.contains("Comtrade").all()
+    sources = {row["source"]: row for row in query(built.settings, "SELECT * FROM marts.dim_data_source").iter_rows(named=True)}
+    assert (sources["baci"]["mart_first_year"], sources["baci"]["mart_last_year"]) == (YEARS[0], YEARS[-1])
+    assert (sources["comtrade"]["mart_first_year"], sources["comtrade"]["mart_last_year"]) == (spliced[0], spliced[-1])
+    assert sources["comtrade"]["overlap_year"] == YEARS[-1] and sources["comtrade"]["last_month"] is not None
+    assert f"UN Comtrade (China-reported) {spliced[0]}-{spliced[-1]}" in built.first_run.stdout  # the build summary says so
+
+
+def reference_conversion(build_revision: str) -> dict[str, str]:
+    """HS22 codes -> the build revision's, by the UNSD conversion as the dbt seed holds it (is_conversion links)."""
+    links = pl.read_csv(DBT_PROJECT_DIR / "seeds" / "hs_correspondence.csv", schema_overrides={
+        "newer_hs6": pl.String, "older_hs6": pl.String}).filter(pl.col("is_conversion"))
+    step = {revision: dict(rows.select("newer_hs6", "older_hs6").iter_rows())
+            for (revision,), rows in links.group_by("newer_revision")}
+    return {code: step["HS17"][hs17] for code, hs17 in step["HS22"].items() if hs17 in step["HS17"]} if build_revision == "HS12" else step["HS22"]
+
+
+def test_a_comtrade_years_sector_totals_equal_the_sum_of_the_converted_records(built):
+    """Recompute a reported year's sector figures from the raw Comtrade records: convert each HS22 code to HS12 with
+    the UNSD conversion, keep the sector's full basket, sum China's reported imports over partners."""
+    year = comtrade_years(built)[-1]
+    convert = reference_conversion("HS12")
+    basket = set(query(built.settings, "SELECT hs6 FROM intermediate.int_sector_basket_products "
+                       "WHERE sector = 'Chip-making equipment' AND basket = 'full'")["hs6"])
+    records = query(built.settings, """SELECT cmd_code, partner_code, flow_code, round(primary_value) AS usd
+        FROM raw.comtrade_flows WHERE reporter_code = 156 AND freq_code = 'A' AND ref_year = ?
+        AND coalesce(partner2_code, 0) = 0 AND coalesce(mot_code, 0) = 0 AND coalesce(customs_code, 'C00') = 'C00'""",
+                    [year]).with_columns(pl.col("cmd_code").replace_strict(convert, default=None).alias("hs6"))
+    in_sector = records.filter(pl.col("hs6").is_in(list(basket)))
+    imports = in_sector.filter((pl.col("flow_code") == "M") & (pl.col("partner_code") != 0))
+    exports = in_sector.filter((pl.col("flow_code") == "X") & (pl.col("partner_code") == 0))["usd"].sum()
+    assert imports.height > 0
+    rows = query(built.settings, f"SELECT * FROM {MART} WHERE sector = 'Chip-making equipment' AND basket = 'full' "
+                 "AND year = ?", [year])
+    for row in rows.iter_rows(named=True):
+        members = query(built.settings, "SELECT country_code FROM seeds.partner_group WHERE partner_group = ?",
+                        [row["partner_group"]])["country_code"].to_list()
+        partner = imports if members == [None] else imports.filter(pl.col("partner_code").is_in(members))
+        assert row["imports_from_world_usd"] == imports["usd"].sum() and row["exports_to_world_usd"] == exports
+        assert row["imports_from_partner_usd"] == partner["usd"].sum(), row["partner_group"]
+
+
+def test_the_overlap_mart_sets_both_sources_side_by_side(built):
+    overlap = query(built.settings, "SELECT * FROM marts.fct_source_overlap WHERE partner_group = 'World'")
+    assert set(overlap["year"]) == {YEARS[-1]} and overlap.height == 14
+    assert (overlap["baci_imports_usd"] > 0).all() and (overlap["comtrade_imports_usd"] > 0).all()
+    # The sample's China reports its imports CIF, 2.5-6.5% above the FOB flows BACI holds.
+    traded = overlap.filter(pl.col("baci_imports_usd") > 1e6)
+    assert traded["comtrade_to_baci_ratio"].is_between(1.02, 1.07).all(), traded.select("sector", "comtrade_to_baci_ratio")
+
+
+@needs_reference(REFERENCE_DIR / "concordance")
+def test_real_codes_convert_as_the_unsd_tables_say(built):
+    """The warehouse's conversion of every HS22 code to HS12 (int_hs_conversion) against the UNSD conversion tables
+    read straight from ../shared/reference: HS22 854142/854143 (solar cells, modules) go to HS17 854140 and so to
+    HS12 854140; HS22 850171 (a photovoltaic generator) goes to HS17 850131, which is HS12 850131."""
+    def table(name: str) -> dict[str, str]:
+        frame = pl.read_csv(REFERENCE_DIR / "concordance" / name, infer_schema_length=0)
+        return dict(frame.select(frame.columns[0], frame.columns[1]).iter_rows())
+
+    hs22_hs17, hs17_hs12 = table("HS2022toHS2017_Conversion.csv"), table("HS2017toHS2012_Conversion.csv")
+    assert hs22_hs17["854142"] == hs22_hs17["854143"] == "854140" and hs22_hs17["850171"] == "850131"
+    expected = {code: hs17_hs12[hs17] for code, hs17 in hs22_hs17.items()}
+    converted = dict(query(built.settings, "SELECT source_hs6, hs6 FROM intermediate.int_hs_conversion "
+                           "WHERE source_revision = 'HS22'").iter_rows())
+    assert converted == expected
+    assert converted["854142"] == converted["854143"] == "854140" and converted["850171"] == "850131"
