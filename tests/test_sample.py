@@ -6,7 +6,7 @@ import zipfile
 import polars as pl
 import pytest
 
-from dagster_project.hs_codes import hs6_codes
+from dagster_project.hs_codes import hs6_codes, hs22_conversion
 from dagster_project.sample import baci_sample
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources import baci
@@ -117,3 +117,23 @@ def test_revision_traps_are_mapped_per_revision():
 def test_hs6_code_lists_cover_each_revision():
     assert len(hs6_codes("HS12")) > 5000 and len(hs6_codes("HS17")) > 5300
     assert "880610" not in hs6_codes("HS17") and "880610" in hs6_codes("HS22")
+
+
+# ---------------------------------------------------------------- the UNSD conversion the Comtrade sample follows
+
+
+def conversion_rows(newer: str, older: str) -> dict[str, str]:
+    with (DBT_PROJECT_DIR / "seeds" / "hs_correspondence.csv").open(newline="") as handle:
+        return {row["newer_hs6"]: row["older_hs6"] for row in csv.DictReader(handle)
+                if (row["newer_revision"], row["older_revision"], row["is_conversion"]) == (newer, older, "true")}
+
+
+def test_hs22_codes_convert_as_the_unsd_tables_say():
+    hs17, hs12 = hs22_conversion("HS17"), hs22_conversion("HS12")
+    assert hs17["854142"] == hs17["854143"] == "854140" and hs17["850171"] == "850131"
+    assert hs12["870380"] == "870390"  # via HS17 870380: the HS12 NEV break (docs/methodology.md, section 3)
+    table_17, table_12 = conversion_rows("HS22", "HS17"), conversion_rows("HS17", "HS12")
+    assert hs17 == table_17 and hs12 == {code: table_12[middle] for code, middle in table_17.items()}
+    assert hs22_conversion("HS22")["854142"] == "854142" and "271000" not in hs17  # no conversion row
+    with pytest.raises(ValueError, match="HS07"):
+        hs22_conversion("HS07")
