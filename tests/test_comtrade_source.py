@@ -19,12 +19,15 @@ needs_reference = pytest.mark.skipif(not COMTRADE_REFERENCE.is_dir(), reason="re
 EU_US_WORLD = {0, 842, *comtrade.EU27}
 
 
-def record(reporter=156, flow="M", partner=842, cmd="854231", year=2023, cif=1.5e9, fob=None, qty=None):
-    """A record with every field of a real data answer (includeDesc=false leaves descriptions null)."""
+def record(reporter=156, flow="M", partner=842, cmd="854231", year=2023, cif=1.5e9, fob=None, qty=None, month=None):
+    """A record with every field of a real data answer (includeDesc=false leaves descriptions null): annual, or
+    monthly when `month` is given (freqCode M, refMonth the month, period YYYYMM)."""
     primary = cif if cif is not None else fob
+    period = str(year) if month is None else f"{year}{month:02d}"
     return {
-        "typeCode": "C", "freqCode": "A", "refPeriodId": year * 10000 + 101, "refYear": year, "refMonth": 52,
-        "period": str(year), "reporterCode": reporter, "reporterISO": None, "reporterDesc": None, "flowCode": flow,
+        "typeCode": "C", "freqCode": "A" if month is None else "M",
+        "refPeriodId": year * 10000 + (month or 1) * 100 + 1, "refYear": year,
+        "refMonth": 52 if month is None else month, "period": period, "reporterCode": reporter, "reporterISO": None, "reporterDesc": None, "flowCode": flow,
         "flowDesc": None, "partnerCode": partner, "partnerISO": None, "partnerDesc": None, "partner2Code": 0,
         "partner2ISO": None, "partner2Desc": None, "classificationCode": "H6", "classificationSearchCode": "HS",
         "isOriginalClassification": True, "cmdCode": cmd, "cmdDesc": None, "aggrLevel": 6, "isLeaf": True,
@@ -202,7 +205,7 @@ def test_a_landed_file_is_reused_without_a_request_and_the_throttle_only_spaces_
 def test_parse_the_real_data_answer_value_for_value():
     frame = comtrade.parse(COMTRADE_REFERENCE / "data_v1_get_C_A_HS__reporter156_partner32-276_2010_TOTAL.json")
     assert frame.schema == pl.Schema(comtrade.SCHEMA)
-    common = (2010, 156)
+    common = ("A", 2010, None, 156)  # annual: refMonth 52 is no month
     tail = (0, "H3", "TOTAL", 0, "C00")
     assert frame.rows() == [
         (*common, "M", 32, *tail, 6804128143.0, None, 6804128143.0, None, None, True, False),
@@ -220,13 +223,31 @@ def test_parse_the_real_preview_answer_value_for_value(tmp_path):
     path.write_text(json.dumps(envelope["response"]))
     frame = comtrade.parse(path)
     expected = [
-        (2024, 842, "M", 410, 0, "H6", r["cmdCode"], 0, "C00", r["cifvalue"], r["fobvalue"], r["primaryValue"],
-         r["qty"], r["netWgt"], True, False)
+        ("A", 2024, None, 842, "M", 410, 0, "H6", r["cmdCode"], 0, "C00", r["cifvalue"], r["fobvalue"],
+         r["primaryValue"], r["qty"], r["netWgt"], True, False)
         for r in envelope["response"]["data"]
     ]
     assert frame.rows() == expected and frame.height == 10
-    assert frame.row(0) == (2024, 842, "M", 410, 0, "H6", "870321", 0, "C00", 4140.0, 4139.0, 4140.0, 1.0, 326.199,
-                            True, False)
+    assert frame.row(0) == ("A", 2024, None, 842, "M", 410, 0, "H6", "870321", 0, "C00", 4140.0, 4139.0, 4140.0, 1.0,
+                            326.199, True, False)
+
+
+def test_parse_monthly_records_in_the_real_layout(tmp_path):
+    """An answer to a monthly preview request, wrapped like the recorded preview answer (envelope with its
+    request_url): the records carry freqCode M, refMonth 1-12 and period YYYYMM."""
+    records = [record(year=2025, month=12, cif=2.5e8), record(year=2026, month=1, cif=1.25e8),
+               record(year=2026, month=1, partner=0, cif=9.0e8, qty=1200.0)]
+    envelope = {
+        "accessed_date": "2026-12-01",
+        "request_url": "https://comtradeapi.un.org/public/v1/preview/C/M/HS?reporterCode=156&period=202512,202601"
+                       "&partnerCode=0,842&cmdCode=854231&flowCode=M",
+        "response": {"elapsedTime": "0.31 secs", "count": 3, "data": records, "error": ""},
+    }
+    path = tmp_path / "monthly.json"
+    path.write_text(json.dumps(envelope["response"]))
+    frame = comtrade.parse(path)
+    assert frame.select("freq_code", "ref_year", "ref_month", "partner_code", "cif_value", "qty").rows() == [
+        ("M", 2025, 12, 842, 2.5e8, None), ("M", 2026, 1, 842, 1.25e8, None), ("M", 2026, 1, 0, 9.0e8, 1200.0)]
 
 
 @pytest.mark.parametrize(
@@ -239,6 +260,13 @@ def test_parse_the_real_preview_answer_value_for_value(tmp_path):
         (record(year=70000), "field 'refYear' is 70000, beyond the range of its column ref_year"),
         ({key: value for key, value in record().items() if key != "flowCode"}, "no field 'flowCode'"),
         (["not", "a", "record"], "a list, expected an object"),
+        ({**record(month=3), "refMonth": 13}, "field 'refMonth' is 13, expected a month from 1 to 12 in a monthly record"),
+        ({**record(month=3), "refMonth": "03"}, "field 'refMonth' is '03', expected int"),
+        ({key: value for key, value in record(month=3).items() if key != "refMonth"}, "no field 'refMonth'"),
+        ({**record(month=3), "period": "2023"}, "field 'period' is '2023', expected '202303' for refYear 2023, refMonth 3"),
+        ({**record(month=3), "period": 202303}, "field 'period' is 202303, expected str"),
+        ({**record(), "refMonth": 3}, "field 'refMonth' is 3, expected 52 in an annual record"),
+        ({**record(), "freqCode": "Q"}, "field 'freqCode' is 'Q', expected one of A, M"),
     ],
 )
 def test_a_malformed_record_is_set_apart_with_the_file_number_and_reason(tmp_path, bad, reason):
@@ -269,6 +297,43 @@ def test_a_few_bad_records_go_to_quarantine_and_the_good_ones_load(settings, tmp
     assert (source, file, line) == ("comtrade", "comtrade_a.json", 3)
     assert reason == "field 'primaryValue' is 'n/a', expected float"
     assert json.loads(content) == bad
+
+
+def test_annual_and_monthly_rows_of_a_year_load_together_and_the_table_holds_what_is_asked(settings, tmp_path):
+    from dagster_project.assets.sources import comtrade_spec
+
+    annual, monthly = tmp_path / "comtrade_A_1.json", tmp_path / "comtrade_M_1.json"
+    annual.write_text(answer([record(year=2025), record(year=2025, partner=276)]))
+    monthly.write_text(answer([record(year=2025, month=12), record(year=2026, month=1),
+                               {**record(year=2026, month=2), "refMonth": 14}]))
+    query = "SELECT freq_code, ref_year, ref_month, partner_code FROM raw.comtrade_flows ORDER BY ALL"
+    for _ in range(2):  # a re-run replaces the rows, it does not add to them
+        load_raw(settings, comtrade_spec(), [annual, monthly])
+    assert warehouse_rows(settings, query) == [("A", 2025, None, 276), ("A", 2025, None, 842), ("M", 2025, 12, 842),
+                                               ("M", 2026, 1, 842)]
+    [(source, file, line, reason, _)] = quarantined(settings)
+    assert (source, file, line) == ("comtrade", "comtrade_M_1.json", 3) and reason.startswith("field 'refMonth' is 14")
+    load_raw(settings, comtrade_spec(), [annual])  # TRADEDEP_COMTRADE_MONTHS=none: no monthly rows are left behind
+    assert warehouse_rows(settings, query) == [("A", 2025, None, 276), ("A", 2025, None, 842)]
+
+
+def test_a_raw_table_left_by_an_older_version_is_created_anew(settings):
+    from dagster_project import raw_tables
+    from dagster_project.warehouse import connect
+
+    with connect(settings.warehouse_path) as con:  # the layout before the monthly view: no freq_code, no ref_month
+        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE TABLE raw.comtrade_flows (ref_year SMALLINT NOT NULL, cmd_code VARCHAR NOT NULL)")
+        con.execute("INSERT INTO raw.comtrade_flows VALUES (2023, '854231')")
+        raw_tables.create_all(con)
+        assert con.execute("SELECT count(*) FROM raw.comtrade_flows").fetchall() == [(0,)]  # its raw asset reloads it
+        con.execute("INSERT INTO raw.comtrade_flows (freq_code, ref_year, reporter_code, flow_code, partner_code, "
+                    "cmd_code, synthetic) VALUES ('A', 2023, 156, 'M', 0, '854231', false)")
+        raw_tables.create_all(con)  # a table of the current layout is left as it is
+    columns = [row[0] for row in warehouse_rows(settings, "DESCRIBE raw.comtrade_flows")]
+    assert columns == raw_tables.column_names("raw.comtrade_flows")
+    assert columns[:3] == ["freq_code", "ref_year", "ref_month"]
+    assert warehouse_rows(settings, "SELECT count(*) FROM raw.comtrade_flows") == [(1,)]
 
 
 def test_too_many_bad_records_fail_naming_the_file_and_records_and_keep_the_loaded_table(settings, tmp_path):

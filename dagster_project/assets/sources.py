@@ -35,7 +35,6 @@ class SourceSpec:
     land: Callable[[Settings, Path], list[landing.LandedFile]]  # download, or write the sample
     file_names: Callable[[Settings, Path], list[str]]  # the landed files the configured run uses
     parse: Callable[[list[Path]], quarantine.Parsed]  # the landed files into the raw table's columns, and bad rows
-    year_column: str | None = None  # replace only the years loaded when set
 
 
 def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
@@ -50,8 +49,12 @@ def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
 
 
 def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedFile]) -> quarantine.Parsed:
-    """Parse the landed files and, in one transaction, replace the raw table (only the years loaded when the
-    source is yearly) and the files' rows of raw.quarantine with the rows that could not be read.
+    """Parse the landed files and, in one transaction, replace the raw table and the files' rows of
+    raw.quarantine with the rows that could not be read.
+
+    The landed files are every answer the configuration asks for, so the table holds exactly what the
+    settings ask for: a year or a frequency no longer asked for (TRADEDEP_COMTRADE_MONTHS=none) leaves no
+    rows behind, nor does a sample build before a real one.
 
     Past TRADEDEP_MAX_BAD_ROW_SHARE of bad rows in a file, TooManyBadRowsError names the file and its first
     bad lines, and nothing is written.
@@ -63,11 +66,7 @@ def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedF
     with connect(settings.warehouse_path) as con:
         raw_tables.create_all(con)
         with transaction(con):
-            if spec.year_column is None:
-                swap_rows(con, spec.table, frame)
-            else:
-                for (year,), rows in frame.group_by(spec.year_column, maintain_order=True):
-                    swap_rows(con, spec.table, rows, f"{spec.year_column} = ?", [year])
+            swap_rows(con, spec.table, frame)
             quarantine.replace(con, spec.name, [file.path.name for file in files], parsed.bad_rows)
     return replace(parsed, frame=frame)
 
@@ -88,8 +87,8 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
         deps=[landing_key],
         group_name="raw",
         kinds={"duckdb", "polars"},
-        description=f"{spec.description} {'The years loaded are' if spec.year_column else 'The table is'} replaced in "
-        "one transaction; rows that cannot be read go to raw.quarantine.",
+        description=f"{spec.description} The table is replaced in one transaction; rows that cannot be read go to "
+        "raw.quarantine.",
     )
     def raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         files = landed_files(folder, spec.file_names(settings, folder))
@@ -184,7 +183,6 @@ def comtrade_spec() -> SourceSpec:
         land=land,
         file_names=lambda settings, folder: [request.file_name for request in requests(settings)],
         parse=lambda paths: quarantine.concat([comtrade.read(path) for path in paths]),
-        year_column="ref_year",
     )
 
 

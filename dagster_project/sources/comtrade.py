@@ -25,6 +25,7 @@ from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "UN Comtrade"
 DEFAULT_BASE_URL = "https://comtradeapi.un.org"
+FREQUENCIES = ("A", "M")  # annual, monthly: the {freqCode} of the URL path
 PREVIEW_PATH = "/public/v1/preview/C/A/HS"
 DATA_PATH = "/data/v1/get/C/A/HS"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
@@ -33,6 +34,9 @@ KEYED_MAX_RECORDS = 100_000
 MAX_URL_CHARS = 4096
 # Plans are sized against the default base URL plus this allowance, so a longer base URL still fits.
 BASE_URL_ALLOWANCE = 96
+
+# In an annual record refMonth is this marker, not a month (both recorded real answers).
+ANNUAL_REF_MONTH = 52
 
 CHINA = 156
 USA = 842
@@ -269,7 +273,9 @@ def _load_answer(path: Path, label: str) -> dict:
 
 # (column, API field, type, may be null)
 FIELDS: tuple[tuple[str, str, type, bool], ...] = (
+    ("freq_code", "freqCode", str, False),
     ("ref_year", "refYear", int, False),
+    ("ref_month", "refMonth", int, False),  # checked against freqCode and period, then null for annual records
     ("reporter_code", "reporterCode", int, False),
     ("flow_code", "flowCode", str, False),
     ("partner_code", "partnerCode", int, False),
@@ -287,10 +293,11 @@ FIELDS: tuple[tuple[str, str, type, bool], ...] = (
     ("is_aggregate", "isAggregate", bool, True),
 )
 SCHEMA: dict[str, pl.DataType] = {
-    "ref_year": pl.Int16, "reporter_code": pl.Int32, "flow_code": pl.String, "partner_code": pl.Int32,
-    "partner2_code": pl.Int32, "classification_code": pl.String, "cmd_code": pl.String, "mot_code": pl.Int32,
-    "customs_code": pl.String, "cif_value": pl.Float64, "fob_value": pl.Float64, "primary_value": pl.Float64,
-    "qty": pl.Float64, "net_wgt": pl.Float64, "is_reported": pl.Boolean, "is_aggregate": pl.Boolean,
+    "freq_code": pl.String, "ref_year": pl.Int16, "ref_month": pl.Int16, "reporter_code": pl.Int32,
+    "flow_code": pl.String, "partner_code": pl.Int32, "partner2_code": pl.Int32, "classification_code": pl.String,
+    "cmd_code": pl.String, "mot_code": pl.Int32, "customs_code": pl.String, "cif_value": pl.Float64,
+    "fob_value": pl.Float64, "primary_value": pl.Float64, "qty": pl.Float64, "net_wgt": pl.Float64,
+    "is_reported": pl.Boolean, "is_aggregate": pl.Boolean,
 }
 
 
@@ -334,7 +341,29 @@ def _records(records: list, file: str) -> Parsed:
 def _record(record: object) -> dict[str, object]:
     if not isinstance(record, dict):
         raise RowError(f"a {type(record).__name__}, expected an object")
-    return {column: _field(record, column, field, kind, nullable) for column, field, kind, nullable in FIELDS}
+    values = {column: _field(record, column, field, kind, nullable) for column, field, kind, nullable in FIELDS}
+    values["ref_month"] = _ref_month(values["freq_code"], values["ref_year"], values["ref_month"],
+                                     _field(record, "period", "period", str, False))
+    return values
+
+
+def _ref_month(freq: str, year: int, month: int, period: str) -> int | None:
+    """The month of a monthly record, None for an annual one. refMonth and period must agree with freqCode
+    and refYear: a record that contradicts itself cannot be placed in time."""
+    if freq == "A":
+        expected_period = str(year)
+        if month != ANNUAL_REF_MONTH:
+            raise RowError(f"field 'refMonth' is {month}, expected {ANNUAL_REF_MONTH} in an annual record")
+    elif freq == "M":
+        expected_period = f"{year}{month:02d}"
+        if not 1 <= month <= 12:
+            raise RowError(f"field 'refMonth' is {month}, expected a month from 1 to 12 in a monthly record")
+    else:
+        raise RowError(f"field 'freqCode' is {freq!r}, expected one of {', '.join(FREQUENCIES)}")
+    if period != expected_period:
+        raise RowError(
+            f"field 'period' is {period!r}, expected {expected_period!r} for refYear {year}, refMonth {month}")
+    return month if freq == "M" else None
 
 
 def _field(record: dict, column: str, field: str, kind: type, nullable: bool) -> object:
