@@ -55,13 +55,3 @@ def hs22_conversion(hs_revision: str) -> dict[str, str]:
         step = _conversion_step(newer, older)
         converted = {code: step[middle] for code, middle in converted.items() if middle in step}
     return converted
-
-
-def sector_sample(hs_revision: str, per_sector: int = 5) -> list[str]:
-    """A few products of every sector, spread over its headings (for samples that stay small)."""
-    by_sector: dict[str, list[str]] = {}
-    for code, sectors in sorted(sector_products(hs_revision).items()):
-        for sector in sectors:
-            by_sector.setdefault(sector, []).append(code)
-    chosen = {code for codes in by_sector.values() for code in codes[:: max(1, -(-len(codes) // per_sector))]}
-    return sorted(chosen)

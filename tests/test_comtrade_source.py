@@ -1,8 +1,10 @@
 """The UN Comtrade API v1 client against a local HTTP server: planning, landing, parsing, the sample."""
 
+import csv
 import json
 import re
 import time
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
@@ -11,12 +13,17 @@ from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, qua
 from werkzeug import Response
 
 from dagster_project.sample import comtrade_sample
+from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources import comtrade, landing
 
 KEY = "test-key-5f3a9c-SECRET"
 COMTRADE_REFERENCE = REFERENCE_DIR / "comtrade"
 needs_reference = pytest.mark.skipif(not COMTRADE_REFERENCE.is_dir(), reason="reference folder absent")
 EU_US_WORLD = {0, 842, *comtrade.EU27}
+# The API's paths (reference/SOURCES.md), written out here so that the code's templates are checked against them.
+ANNUAL_DATA, MONTHLY_DATA = "/data/v1/get/C/A/HS", "/data/v1/get/C/M/HS"
+ANNUAL_PREVIEW, MONTHLY_PREVIEW = "/public/v1/preview/C/A/HS", "/public/v1/preview/C/M/HS"
+MONTHS = [202512, *range(202601, 202612)]  # twelve months across a year boundary
 
 
 def record(reporter=156, flow="M", partner=842, cmd="854231", year=2023, cif=1.5e9, fob=None, qty=None, month=None):
@@ -59,62 +66,118 @@ def assert_nothing_landed(landing_dir):
 # ---------------------------------------------------------------- planning
 
 
+def path_and_params(request, keyed=True):
+    url = urlsplit(request.url("https://comtradeapi.un.org", keyed=keyed))
+    return url.path, {name: values[0] for name, values in parse_qs(url.query).items()}
+
+
 def test_urls_and_parameters():
-    china, mirror = comtrade.plan_requests(["854231", "848620"], [2022, 2023], keyed=False)
-    url = china.url("https://comtradeapi.un.org", keyed=False)
-    assert url.startswith("https://comtradeapi.un.org/public/v1/preview/C/A/HS?")
-    params = {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
-    assert params == {
-        "reporterCode": "156", "partnerCode": ",".join(map(str, [0, *comtrade.EU27, 842])), "partner2Code": "0",
-        "cmdCode": "848620,854231", "flowCode": "M,X", "period": "2022,2023", "motCode": "0",
-        "customsCode": "C00", "maxRecords": "500", "includeDesc": "false",
+    plan = comtrade.plan_requests(["854231", "848620"], [2022, 2023], keyed=True, months=[202512, 202601])
+    assert [(r.freq_code, r.flow_codes) for r in plan] == [("A", ("M",)), ("A", ("X",)), ("A", ("X",)),
+                                                           ("M", ("M",)), ("M", ("X",))]
+    imports, exports, mirror, monthly_imports, monthly_exports = plan
+    path, params = path_and_params(imports)
+    assert path == ANNUAL_DATA
+    assert params == {  # no partnerCode: every partner, the World aggregate included
+        "reporterCode": "156", "partner2Code": "0", "cmdCode": "848620,854231", "flowCode": "M", "period": "2022,2023",
+        "motCode": "0", "customsCode": "C00", "maxRecords": "100000", "includeDesc": "false",
     }
-    mirror_params = parse_qs(urlsplit(mirror.url("https://comtradeapi.un.org", keyed=False)).query)
-    assert mirror_params["reporterCode"] == [",".join(map(str, [*comtrade.EU27, 842]))]
-    assert mirror_params["partnerCode"] == ["156"] and mirror_params["flowCode"] == ["X"]
-    keyed = one_request(keyed=True)
-    assert keyed.url("https://example.org/", keyed=True).startswith("https://example.org/data/v1/get/C/A/HS?")
-    assert keyed.max_records == comtrade.KEYED_MAX_RECORDS
+    _, params = path_and_params(exports)
+    assert (params["reporterCode"], params["partnerCode"], params["flowCode"]) == (
+        "156", ",".join(map(str, [0, *comtrade.EU27, 842])), "X")
+    _, params = path_and_params(mirror)
+    assert (params["reporterCode"], params["partnerCode"], params["flowCode"]) == (
+        ",".join(map(str, [*comtrade.EU27, 842])), "156", "X")
+    path, params = path_and_params(monthly_imports)
+    assert path == MONTHLY_DATA and params["period"] == "202512,202601" and params["flowCode"] == "M"
+    assert params["partnerCode"] == ",".join(map(str, [0, 842, *comtrade.EU27, 392, 410, 490]))
+    path, params = path_and_params(monthly_exports)
+    assert path == MONTHLY_DATA and (params["partnerCode"], params["flowCode"]) == ("0", "X")
+    assert path_and_params(imports, keyed=False)[0] == ANNUAL_PREVIEW
+    assert path_and_params(monthly_imports, keyed=False)[0] == MONTHLY_PREVIEW
+    assert imports.url("https://example.org/", keyed=True).startswith(f"https://example.org{ANNUAL_DATA}?")
+
+
+def cells(planned):
+    """Every (reporter, partner, product, period, flow, frequency) the requests ask for; '*' = every partner."""
+    return [(rep, par, cmd, period, flow, r.freq_code) for r in planned for rep in r.reporter_codes
+            for par in (r.partner_codes or ("*",)) for cmd in r.cmd_codes for period in r.periods for flow in r.flow_codes]
 
 
 def test_the_plan_covers_every_flow_once_and_no_request_can_reach_the_preview_limit():
     products = [f"8542{n:02d}" for n in range(30)] + ["848620", "848610"]
-    years = [2019, 2020, 2021]
-    planned = comtrade.plan_requests(products, years, keyed=False)
+    years = [2023, 2024, 2025]
+    planned = comtrade.plan_requests(products, years, keyed=False, months=MONTHS)
     assert all(r.record_estimate < comtrade.PREVIEW_MAX_RECORDS == r.max_records for r in planned)
     assert all(len(r.url(comtrade.DEFAULT_BASE_URL, keyed=False)) <= comtrade.MAX_URL_CHARS for r in planned)
-    cells = [(rep, par, cmd, year, flow) for r in planned for rep in r.reporter_codes for par in r.partner_codes
-             for cmd in r.cmd_codes for year in r.years for flow in r.flow_codes]
-    china = {(156, p, c, y, f) for p in EU_US_WORLD for c in products for y in years for f in "MX"}
-    mirror = {(r, 156, c, y, "X") for r in EU_US_WORLD - {0} for c in products for y in years}
-    assert len(cells) == len(set(cells)) and set(cells) == china | mirror
+    asked = cells(planned)
+    imports = {(156, "*", c, y, "M", "A") for c in products for y in years}
+    exports = {(156, p, c, y, "X", "A") for p in EU_US_WORLD for c in products for y in years}
+    mirror = {(r, 156, c, y, "X", "A") for r in EU_US_WORLD - {0} for c in products for y in years}
+    monthly_imports = {(156, p, c, m, "M", "M") for p in comtrade.MONTHLY_PARTNERS for c in products for m in MONTHS}
+    monthly_exports = {(156, 0, c, m, "X", "M") for c in products for m in MONTHS}
+    assert len(asked) == len(set(asked)) and set(asked) == imports | exports | mirror | monthly_imports | monthly_exports
+
+
+def test_a_request_for_every_partner_is_sized_by_the_assumed_number_of_partners():
+    products = [f"8542{n:02d}" for n in range(30)]
+    for keyed in (False, True):
+        every_partner = [r for r in comtrade.plan_requests(products, [2023, 2024], keyed=keyed) if not r.partner_codes]
+        assert sum(len(r.cmd_codes) * len(r.periods) for r in every_partner) == 60
+        for request in every_partner:
+            assert request.record_estimate == comtrade.ALL_PARTNERS_ESTIMATE * len(request.cmd_codes) * len(request.periods)
+            assert request.record_estimate < request.max_records
+    # Keyless, one product and year already gives up to 250 records: two would reach the preview's 500.
+    keyless = [r for r in comtrade.plan_requests(products, [2023, 2024], keyed=False) if not r.partner_codes]
+    assert len(keyless) == 60 and {(len(r.cmd_codes), len(r.periods)) for r in keyless} == {(1, 1)}
 
 
 def test_a_keyed_plan_of_many_products_keeps_every_url_within_4096_characters():
     products = [f"{n:06d}" for n in range(10000, 12500)]
-    planned = comtrade.plan_requests(products, [2023], keyed=True)
+    planned = comtrade.plan_requests(products, [2023], keyed=True, months=MONTHS)
     assert all(len(r.url(comtrade.DEFAULT_BASE_URL, keyed=True)) <= comtrade.MAX_URL_CHARS for r in planned)
     assert all(r.record_estimate < r.max_records == comtrade.KEYED_MAX_RECORDS for r in planned)
-    assert sum(len(r.cmd_codes) for r in planned if r.reporter_codes == (156,)) == len(products)
+    for freq, flow, partners in (("A", "M", ()), ("M", "M", comtrade.MONTHLY_PARTNERS), ("M", "X", (0,))):
+        group = [r for r in planned if (r.freq_code, r.flow_codes, r.partner_codes) == (freq, (flow,), partners)]
+        assert sum(len(r.cmd_codes) * len(r.periods) for r in group) == len(products) * (1 if freq == "A" else 12)
 
 
-def test_codes_must_be_six_digit_text():
+def test_annual_and_monthly_requests_land_in_different_files():
+    annual = comtrade.ComtradeRequest((156,), (0,), ("854231",), ("X",), (202512,), 500, freq_code="A")
+    monthly = replace(annual, freq_code="M")
+    assert annual.params() == monthly.params() and annual.file_name != monthly.file_name
+    assert annual.file_name.startswith("comtrade_A_") and monthly.file_name.startswith("comtrade_M_")
+    names = [r.file_name for r in comtrade.plan_requests(["854231", "848620"], [2025], keyed=False, months=MONTHS)]
+    assert len(names) == len(set(names))
+
+
+def test_codes_must_be_six_digit_text_and_months_yyyymm():
     with pytest.raises(ValueError, match="6 digits"):
         comtrade.plan_requests(["8542"], [2023], keyed=False)
+    with pytest.raises(ValueError, match="YYYYMM"):
+        comtrade.plan_requests(["854231"], [2023], keyed=False, months=[202513])
+    with pytest.raises(ValueError, match="YYYYMM"):
+        comtrade.plan_requests(["854231"], [2023], keyed=False, months=[2025])
+
+
+def test_the_monthly_partners_are_the_partner_groups_members():
+    with (DBT_PROJECT_DIR / "seeds" / "partner_group.csv").open(newline="") as handle:
+        members = {int(row["country_code"]) for row in csv.DictReader(handle) if row["country_code"]}
+    assert set(comtrade.MONTHLY_PARTNERS) == {comtrade.WORLD, *members}
 
 
 # ---------------------------------------------------------------- fetching
 
 
 def test_the_key_goes_only_in_the_header(httpserver, tmp_path):
-    httpserver.expect_request(comtrade.DATA_PATH).respond_with_data(answer([record()]), content_type="application/json")
+    httpserver.expect_request(ANNUAL_DATA).respond_with_data(answer([record()]), content_type="application/json")
     request = one_request(keyed=True)
     [landed] = fetch(httpserver, tmp_path / "raw", [request], api_key=KEY)
     seen, _ = httpserver.log[0]
     assert seen.headers[comtrade.KEY_HEADER] == KEY
     assert KEY not in seen.url and KEY not in seen.query_string.decode()
     assert parse_qs(seen.query_string.decode())["motCode"] == ["0"]
-    assert landed.path.name == request.file_name and landed.url.startswith(httpserver.url_for(comtrade.DATA_PATH))
+    assert landed.path.name == request.file_name and landed.url.startswith(httpserver.url_for(ANNUAL_DATA))
     for path in (tmp_path / "raw").iterdir():
         assert KEY not in path.name and KEY not in path.read_text()
     manifest = json.loads((tmp_path / "raw" / "manifest.json").read_text())
@@ -122,7 +185,7 @@ def test_the_key_goes_only_in_the_header(httpserver, tmp_path):
 
 
 def test_without_a_key_the_preview_is_asked_and_no_key_header_is_sent(httpserver, tmp_path):
-    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
+    httpserver.expect_request(ANNUAL_PREVIEW).respond_with_data(answer([record()]))
     fetch(httpserver, tmp_path / "raw", [one_request()])
     seen, _ = httpserver.log[0]
     assert comtrade.KEY_HEADER not in seen.headers
@@ -137,8 +200,8 @@ def test_a_plan_for_the_keyed_endpoint_is_refused_without_a_key(httpserver, tmp_
 def test_429_is_retried_after_retry_after(httpserver, tmp_path):
     busy = Response('{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."}',
                     status=429, headers={"Retry-After": "1"})
-    httpserver.expect_ordered_request(comtrade.DATA_PATH).respond_with_response(busy)
-    httpserver.expect_ordered_request(comtrade.DATA_PATH).respond_with_data(answer([record()]))
+    httpserver.expect_ordered_request(ANNUAL_DATA).respond_with_response(busy)
+    httpserver.expect_ordered_request(ANNUAL_DATA).respond_with_data(answer([record()]))
     started = time.monotonic()
     [landed] = fetch(httpserver, tmp_path / "raw", [one_request(keyed=True)], api_key=KEY)
     assert time.monotonic() - started >= 1 and len(httpserver.log) == 2
@@ -147,7 +210,7 @@ def test_429_is_retried_after_retry_after(httpserver, tmp_path):
 
 def test_a_preview_answer_at_the_cap_is_an_error_not_a_silent_truncation(httpserver, tmp_path):
     records = [record(cmd=f"{854200 + n % 90}", year=2000 + n // 90) for n in range(500)]
-    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer(records))
+    httpserver.expect_request(ANNUAL_PREVIEW).respond_with_data(answer(records))
     expected = r"UN Comtrade: .*http://.*/preview/.*exceeds the preview limit.*COMTRADE_API_KEY"
     with pytest.raises(landing.DownloadError, match=expected):
         fetch(httpserver, tmp_path / "raw", [one_request()])
@@ -155,7 +218,7 @@ def test_a_preview_answer_at_the_cap_is_an_error_not_a_silent_truncation(httpser
 
 
 def test_count_0_is_an_empty_result(httpserver, tmp_path):
-    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([]))
+    httpserver.expect_request(ANNUAL_PREVIEW).respond_with_data(answer([]))
     [landed] = fetch(httpserver, tmp_path / "raw", [one_request()])
     frame = comtrade.parse(landed.path)
     assert frame.height == 0 and frame.schema == pl.Schema(comtrade.SCHEMA)
@@ -173,8 +236,8 @@ def test_count_0_is_an_empty_result(httpserver, tmp_path):
     ids=["html", "malformed-json", "gateway-error", "api-error", "bad-record"],
 )
 def test_a_bad_answer_with_status_200_is_not_landed(httpserver, tmp_path, body, message):
-    httpserver.expect_request(comtrade.DATA_PATH).respond_with_data(body, content_type="text/html")
-    with pytest.raises(landing.DownloadError, match=f"UN Comtrade: .*{comtrade.DATA_PATH}.*{message}") as caught:
+    httpserver.expect_request(ANNUAL_DATA).respond_with_data(body, content_type="text/html")
+    with pytest.raises(landing.DownloadError, match=f"UN Comtrade: .*{ANNUAL_DATA}.*{message}") as caught:
         fetch(httpserver, tmp_path / "raw", [one_request(keyed=True)], api_key=KEY)
     assert KEY not in str(caught.value)
     assert_nothing_landed(tmp_path / "raw")
@@ -185,7 +248,7 @@ def test_a_landed_file_is_reused_without_a_request_and_the_throttle_only_spaces_
 ):
     pauses = []
     monkeypatch.setattr(comtrade, "_sleep", pauses.append)
-    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
+    httpserver.expect_request(ANNUAL_PREVIEW).respond_with_data(answer([record()]))
     first, second, third = comtrade.plan_requests([f"8542{n:02d}" for n in range(17)], [2023], keyed=False)[:3]
     options = {"throttle_seconds": 6.0, "backoff_seconds": 0}
     base = httpserver.url_for("").rstrip("/")
@@ -196,6 +259,18 @@ def test_a_landed_file_is_reused_without_a_request_and_the_throttle_only_spaces_
     assert [f.path.name for f in landed] == [first.file_name, second.file_name, third.file_name]
     comtrade.fetch([first], tmp_path / "raw", base, None, refresh=True, **options)
     assert len(httpserver.log) == 4
+
+
+def test_a_monthly_request_is_asked_at_the_monthly_path(httpserver, tmp_path):
+    plan = comtrade.plan_requests(["854231"], [2025], keyed=True, months=MONTHS)
+    annual, monthly = plan[0], plan[3]
+    httpserver.expect_request(ANNUAL_DATA).respond_with_data(answer([record(year=2025)]))
+    httpserver.expect_request(MONTHLY_DATA).respond_with_data(answer([record(year=2025, month=12)]))
+    first, second = fetch(httpserver, tmp_path / "raw", [annual, monthly], api_key=KEY)
+    assert [seen.path for seen, _ in httpserver.log] == [ANNUAL_DATA, MONTHLY_DATA]
+    assert parse_qs(httpserver.log[1][0].query_string.decode())["period"] == [",".join(map(str, MONTHS))]
+    assert comtrade.parse(first.path)["freq_code"].to_list() == ["A"]
+    assert comtrade.parse(second.path).select("freq_code", "ref_year", "ref_month").row(0) == ("M", 2025, 12)
 
 
 # ---------------------------------------------------------------- parsing
@@ -349,38 +424,12 @@ def test_too_many_bad_records_fail_naming_the_file_and_records_and_keep_the_load
     )
 
 
-# ---------------------------------------------------------------- the sample
-
-
-def test_the_sample_is_deterministic_plausible_and_parses(tmp_path):
-    requests = comtrade.plan_requests(["854231", "854232", "848620", "300490"], [2016, 2023], keyed=False)
-    first = comtrade_sample.write_sample(tmp_path / "a", requests)
-    second = comtrade_sample.write_sample(tmp_path / "b", requests)
-    assert [f.path.name for f in first] == [r.file_name for r in requests]
-    assert [f.path.read_bytes() for f in first] == [f.path.read_bytes() for f in second]
-    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
-    assert all(
-        entry["synthetic"] and entry["url"].startswith("sample://tradedep/comtrade/")
-        for entry in manifest.values()
-    )
-    assert all(json.loads(f.path.read_text())["synthetic"] is True for f in first)
-
-    frame = pl.concat([comtrade.parse(f.path) for f in first])
-    imports = frame.filter(reporter_code=156, flow_code="M").select("partner_code", "cmd_code", "ref_year", "cif_value")
-    mirror = frame.filter(partner_code=156).select(
-        pl.col("reporter_code").alias("partner_code"), "cmd_code", "ref_year", "fob_value"
-    )
-    paired = imports.join(mirror, on=["partner_code", "cmd_code", "ref_year"])
-    ratio = paired["cif_value"] / paired["fob_value"]
-    assert paired.height > 100 and ratio.min() > 1.02 and ratio.max() < 1.07
-    us_chips = imports.filter(partner_code=842, cmd_code="854232")["cif_value"]
-    assert us_chips.min() > 1e9  # China imports chips from the US by the billion
-    assert frame.filter(classification_code="H6")["ref_year"].unique().to_list() == [2023]
+# ---------------------------------------------------------------- the sample (its world: test_sample.py)
 
 
 def test_the_sample_is_not_reused_as_a_real_download(httpserver, tmp_path):
     request = one_request()
-    comtrade_sample.write_sample(tmp_path / "raw", [request])
-    httpserver.expect_request(comtrade.PREVIEW_PATH).respond_with_data(answer([record()]))
+    comtrade_sample.write_sample(tmp_path / "raw", [request], "HS12")
+    httpserver.expect_request(ANNUAL_PREVIEW).respond_with_data(answer([record()]))
     [landed] = fetch(httpserver, tmp_path / "raw", [request])
     assert len(httpserver.log) == 1 and landed.synthetic is False

@@ -14,14 +14,12 @@ import polars as pl
 
 from dagster_project import raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE, LandingConfig, described_table, landing_settings
-from dagster_project.hs_codes import sector_products, sector_sample
+from dagster_project.hs_codes import sector_products
 from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
 from dagster_project.settings import Settings
 from dagster_project.sources import comtrade, landing, oecd_tiva, quarantine, worldbank
 
 TIVA_VERSION = "1.0"  # the 2023 edition (1995-2020)
-# Always in the Comtrade sample: processors, memories, chip-making machines, electric cars, solar modules.
-HEADLINE_PRODUCTS = ("854231", "854232", "848620", "870380", "854143")
 from dagster_project.warehouse import connect, swap_rows, transaction
 
 
@@ -154,18 +152,14 @@ def build_source_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def comtrade_spec() -> SourceSpec:
     def requests(settings: Settings) -> list[comtrade.ComtradeRequest]:
         # Reporters use HS2022 for the recent years Comtrade is asked for; records keep their own revision.
-        # The synthetic sample covers a few products per sector, so it stays small and quick.
-        if settings.comtrade_products:
-            products = sorted(settings.comtrade_products)
-        elif settings.sample:
-            products = sorted(set(sector_sample("HS22")) | set(HEADLINE_PRODUCTS))
-        else:
-            products = sorted(sector_products("HS22"))
-        return comtrade.plan_requests(products, list(settings.comtrade_years), keyed=settings.comtrade_api_key is not None)
+        products = sorted(settings.comtrade_products or sector_products("HS22"))
+        # The sample answers as the keyed endpoint would: a few large files, not thousands of preview-sized ones.
+        keyed = settings.comtrade_api_key is not None or settings.sample
+        return comtrade.plan_requests(products, list(settings.comtrade_years), keyed=keyed, months=settings.comtrade_months)
 
     def land(settings: Settings, folder: Path) -> list[landing.LandedFile]:
         if settings.sample:
-            return comtrade_sample.write_sample(folder, requests(settings))
+            return comtrade_sample.write_sample(folder, requests(settings), settings.hs_revision)
         return comtrade.fetch(
             requests(settings),
             folder,
@@ -178,8 +172,10 @@ def comtrade_spec() -> SourceSpec:
     return SourceSpec(
         name="comtrade",
         table="raw.comtrade_flows",
-        description="UN Comtrade API v1: China-reported imports and exports by HS6 for the sector map's products "
-        "(partners: EU27 members, the US, the world) and the US and EU27 members' reported exports to China (mirror).",
+        description="UN Comtrade API v1 by HS6 for the sector map's products: yearly, China-reported imports from every "
+        "partner and exports to the world, the US and the EU27 members, and the US and EU27 members' reported exports "
+        "to China (mirror); monthly (TRADEDEP_COMTRADE_MONTHS), China-reported imports from the world and the partner "
+        "groups' members and exports to the world.",
         land=land,
         file_names=lambda settings, folder: [request.file_name for request in requests(settings)],
         parse=lambda paths: quarantine.concat([comtrade.read(path) for path in paths]),
