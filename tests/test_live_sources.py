@@ -122,8 +122,9 @@ def test_comtrade_years_beyond_baci_come_from_china_reports(live_build):
     rows = query(live_build["data_dir"],
                  "SELECT source, min(year), max(year) FROM intermediate.int_china_trade_by_source GROUP BY source ORDER BY source")
     assert rows == [("BACI", 2022, 2023), ("UN Comtrade (China-reported)", 2024, 2024)]
-    loaded = query(live_build["data_dir"], "SELECT freq_code, min(ref_year * 100 + coalesce(ref_month, 0)), "
-                   "max(ref_year * 100 + coalesce(ref_month, 0)) FROM raw.comtrade_flows GROUP BY ALL ORDER BY ALL")
+    period = "ref_year::INTEGER * 100 + coalesce(ref_month, 0)"  # ref_year is a SMALLINT
+    loaded = query(live_build["data_dir"], f"SELECT freq_code, min({period}), max({period}) FROM raw.comtrade_flows "
+                   "GROUP BY ALL ORDER BY ALL")
     assert loaded == [("A", 202400, 202400), ("M", 202411, 202502)]
 
 
