@@ -1,8 +1,8 @@
-"""HS6 code lists per revision and the products the sector map assigns to each sector.
+"""HS6 code lists per revision, the UNSD conversion between revisions, and the sector map's products.
 
-Both are dbt seeds, the reference data the models read too: the code lists (HS12, HS17, HS22) are
-hs_products, derived from the UNSD correspondence tables by scripts/derive_hs_reference.py; the sector map is
-sector_hs_map.
+All are dbt seeds, the reference data the models read too: the code lists (HS12, HS17, HS22) are
+hs_products and the correlation tables with the conversion's picks are hs_correspondence, both derived from
+the UNSD tables by scripts/derive_hs_reference.py; the sector map is sector_hs_map.
 """
 
 import csv
@@ -12,6 +12,9 @@ from dagster_project.settings import DBT_PROJECT_DIR
 
 HS6_CODES_FILE = DBT_PROJECT_DIR / "seeds" / "hs_products.csv"
 SECTOR_MAP_FILE = DBT_PROJECT_DIR / "seeds" / "sector_hs_map.csv"
+CORRESPONDENCE_FILE = DBT_PROJECT_DIR / "seeds" / "hs_correspondence.csv"
+# The UNSD conversion tables' steps (newer, older) from HS22 down to each revision.
+CONVERSION_STEPS = {"HS22": (), "HS17": (("HS22", "HS17"),), "HS12": (("HS22", "HS17"), ("HS17", "HS12"))}
 
 
 @cache
@@ -32,11 +35,23 @@ def sector_products(hs_revision: str) -> dict[str, list[str]]:
     return mapped
 
 
-def sector_sample(hs_revision: str, per_sector: int = 5) -> list[str]:
-    """A few products of every sector, spread over its headings (for samples that stay small)."""
-    by_sector: dict[str, list[str]] = {}
-    for code, sectors in sorted(sector_products(hs_revision).items()):
-        for sector in sectors:
-            by_sector.setdefault(sector, []).append(code)
-    chosen = {code for codes in by_sector.values() for code in codes[:: max(1, -(-len(codes) // per_sector))]}
-    return sorted(chosen)
+@cache
+def _conversion_step(newer: str, older: str) -> dict[str, str]:
+    """Newer code -> the one older code the UNSD conversion table picks for it."""
+    with CORRESPONDENCE_FILE.open(newline="") as handle:
+        return {row["newer_hs6"]: row["older_hs6"] for row in csv.DictReader(handle)
+                if (row["newer_revision"], row["older_revision"], row["is_conversion"]) == (newer, older, "true")}
+
+
+@cache
+def hs22_conversion(hs_revision: str) -> dict[str, str]:
+    """HS22 code -> its code in hs_revision by the UNSD conversion: HS22->HS17, then HS17->HS12 for HS12;
+    every HS22 code as itself for HS22. A code the tables do not convert (HS22 271000) is absent."""
+    if hs_revision not in CONVERSION_STEPS:
+        raise ValueError(f"no UNSD conversion from HS22 to {hs_revision} in {CORRESPONDENCE_FILE.name}: "
+                         f"expected one of {', '.join(CONVERSION_STEPS)}")
+    converted = {code: code for code in hs6_codes("HS22")}
+    for newer, older in CONVERSION_STEPS[hs_revision]:
+        step = _conversion_step(newer, older)
+        converted = {code: step[middle] for code, middle in converted.items() if middle in step}
+    return converted

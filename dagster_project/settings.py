@@ -47,6 +47,42 @@ def parse_years(text: str, variable: str = "TRADEDEP_YEARS") -> tuple[int, ...]:
     return tuple(sorted(years))
 
 
+def parse_months(text: str, today: date, variable: str = "TRADEDEP_COMTRADE_MONTHS") -> tuple[int, ...]:
+    """Parse 'YYYY-MM..YYYY-MM' into every month of the range as YYYYMM numbers, or 'none' into ().
+
+    Months run from 2000-01 to the current month (a later month has no data yet)."""
+    if text.strip().lower() == "none":
+        return ()
+    match = re.fullmatch(r"(\d{4})-(\d{2})\.\.(\d{4})-(\d{2})", text.strip())
+    if not match:
+        raise SettingsError(f"{variable}={text!r}: expected a range of months like '2025-12..2026-11', or 'none'")
+    first_year, first_month, last_year, last_month = map(int, match.groups())
+    if not (1 <= first_month <= 12 and 1 <= last_month <= 12):
+        raise SettingsError(f"{variable}={text!r}: months are 01 to 12")
+    first, last = _month_index(first_year, first_month), _month_index(last_year, last_month)
+    if last < first:
+        raise SettingsError(f"{variable}={text!r}: the range ends before it starts")
+    if first < _month_index(2000, 1) or last > _month_index(today.year, today.month):
+        raise SettingsError(f"{variable}={text!r}: expected months from 2000-01 to {today:%Y-%m}")
+    return tuple(_yyyymm(index) for index in range(first, last + 1))
+
+
+def _month_index(year: int, month: int) -> int:
+    """Months since January of year 0, so that ranges of months are ranges of numbers."""
+    return year * 12 + month - 1
+
+
+def _yyyymm(index: int) -> int:
+    return (index // 12) * 100 + index % 12 + 1
+
+
+def format_months(months: tuple[int, ...]) -> str:
+    """The TRADEDEP_COMTRADE_MONTHS text of consecutive YYYYMM months, from the first and last (parse_months' inverse)."""
+    if not months:
+        return "none"
+    return f"{months[0] // 100}-{months[0] % 100:02d}..{months[-1] // 100}-{months[-1] % 100:02d}"
+
+
 def release_last_year(release: str) -> int:
     """BACI release VYYYYMM covers years up to YYYY - 2 (V202501 ends with 2023)."""
     return int(release[1:5]) - 2
@@ -67,6 +103,7 @@ class Settings:
     sources: tuple[str, ...] = SOURCES
     comtrade_url: str = DEFAULT_COMTRADE_URL
     comtrade_years: tuple[int, ...] = ()
+    comtrade_months: tuple[int, ...] = ()  # YYYYMM, consecutive; empty: the monthly view is off
     comtrade_api_key: str | None = field(default=None, repr=False)  # a secret: never printed or recorded
     comtrade_products: tuple[str, ...] = ()  # HS6 codes to ask Comtrade for; empty = every sector-map product
     comtrade_throttle_seconds: float = 6.0
@@ -139,6 +176,7 @@ class Settings:
             "TRADEDEP_SOURCES": ",".join(self.sources),
             "TRADEDEP_COMTRADE_URL": self.comtrade_url,
             "TRADEDEP_COMTRADE_YEARS": ",".join(map(str, self.comtrade_years)),
+            "TRADEDEP_COMTRADE_MONTHS": format_months(self.comtrade_months),
             "TRADEDEP_COMTRADE_PRODUCTS": ",".join(self.comtrade_products),
             "TRADEDEP_COMTRADE_THROTTLE": str(self.comtrade_throttle_seconds),
             "TRADEDEP_OECD_URL": self.oecd_url,
@@ -205,6 +243,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         sources=_sources(env),
         comtrade_url=_url(env, "TRADEDEP_COMTRADE_URL", DEFAULT_COMTRADE_URL),
         comtrade_years=_comtrade_years(env, last_year),
+        comtrade_months=_comtrade_months(env),
         comtrade_api_key=env.get("COMTRADE_API_KEY") or None,
         comtrade_products=_hs6_list(env, "TRADEDEP_COMTRADE_PRODUCTS"),
         comtrade_throttle_seconds=_number(env, "TRADEDEP_COMTRADE_THROTTLE", 6.0, 0, 3600, "seconds"),
@@ -250,6 +289,14 @@ def _sources(env: dict[str, str]) -> tuple[str, ...]:
     if "baci" not in names:
         raise SettingsError("TRADEDEP_SOURCES must include baci: it is the backbone of every trade figure")
     return tuple(name for name in SOURCES if name in names)
+
+
+def _comtrade_months(env: dict[str, str]) -> tuple[int, ...]:
+    """By default the twelve months ending with last month: the latest full months Comtrade can hold."""
+    today = date.today()
+    last = _month_index(today.year, today.month) - 1
+    default = format_months((_yyyymm(last - 11), _yyyymm(last)))
+    return parse_months(env.get("TRADEDEP_COMTRADE_MONTHS") or default, today)
 
 
 def _comtrade_years(env: dict[str, str], baci_last_year: int) -> tuple[int, ...]:

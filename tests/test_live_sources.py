@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -16,7 +17,7 @@ import pytest
 from werkzeug import Request, Response
 
 from dagster_project.sample import baci_sample, comtrade_sample, oecd_tiva_sample, worldbank_sample
-from dagster_project.settings import BIN_DIR, PROJECT_ROOT
+from dagster_project.settings import BIN_DIR, PROJECT_ROOT, parse_months
 from dagster_project.sources import comtrade, oecd_tiva, worldbank
 from dagster_project.sources.baci import Release
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.pipeline
 API_KEY = "test-key-7f3a9c-never-logged"
 PRODUCTS = ["854231", "848620"]
 COMTRADE_YEARS = [2024]
+COMTRADE_MONTHS = "2024-11..2025-02"  # across a year boundary
 WDI_YEARS = (2022, 2024)  # the trade years, BACI's (2022-2023) and Comtrade's (2024)
 RELEASE = Release("HS12", "V202501")
 
@@ -41,8 +43,9 @@ def answers(tmp_path_factory) -> dict[tuple[str, frozenset], bytes]:
     served: dict[tuple[str, frozenset], bytes] = {}
     baci_sample.write_release_zip(folder / RELEASE.zip_name, RELEASE)
     served[route(f"{base}/baci/{RELEASE.zip_name}")] = (folder / RELEASE.zip_name).read_bytes()
-    requests = comtrade.plan_requests(PRODUCTS, COMTRADE_YEARS, keyed=True)
-    for request, landed in zip(requests, comtrade_sample.write_sample(folder / "comtrade", requests), strict=True):
+    months = parse_months(COMTRADE_MONTHS, date.today())
+    requests = comtrade.plan_requests(PRODUCTS, COMTRADE_YEARS, keyed=True, months=months)
+    for request, landed in zip(requests, comtrade_sample.write_sample(folder / "comtrade", requests, "HS12"), strict=True):
         served[route(request.url(base, keyed=True))] = landed.path.read_bytes()
     tiva_requests = oecd_tiva.plan_requests(version="1.0")
     for request, landed in zip(tiva_requests, oecd_tiva_sample.write_sample(folder / "tiva", tiva_requests, version="1.0"), strict=True):
@@ -73,7 +76,7 @@ def live_build(answers, tmp_path_factory):
     env.update({
         "TRADEDEP_DATA_DIR": str(data_dir), "TRADEDEP_YEARS": "2022-2023",
         "TRADEDEP_BACI_URL": f"{base}/baci", "TRADEDEP_COMTRADE_URL": base, "TRADEDEP_OECD_URL": base,
-        "TRADEDEP_WORLDBANK_URL": base, "TRADEDEP_COMTRADE_YEARS": "2024",
+        "TRADEDEP_WORLDBANK_URL": base, "TRADEDEP_COMTRADE_YEARS": "2024", "TRADEDEP_COMTRADE_MONTHS": COMTRADE_MONTHS,
         "TRADEDEP_COMTRADE_PRODUCTS": ",".join(PRODUCTS), "TRADEDEP_COMTRADE_THROTTLE": "0",
         "TRADEDEP_OECD_THROTTLE": "0", "COMTRADE_API_KEY": API_KEY,
     })
@@ -110,7 +113,7 @@ def test_the_build_loads_every_source_from_the_server(live_build):
         ("CEPII BACI V202501 (HS12)",)
     ]
     paths = {path for path, _ in live_build["seen"]}
-    assert any(path.startswith("/data/v1/get/C/A/HS") for path in paths)  # keyed endpoint
+    assert {"/data/v1/get/C/A/HS", "/data/v1/get/C/M/HS"} <= paths  # the keyed endpoint, annual and monthly
     assert any(path.startswith("/public/rest/data/OECD.STI.PIE") for path in paths)
     assert any(path.startswith("/v2/country/CHN;USA;EUU/indicator/") for path in paths)
 
@@ -119,6 +122,10 @@ def test_comtrade_years_beyond_baci_come_from_china_reports(live_build):
     rows = query(live_build["data_dir"],
                  "SELECT source, min(year), max(year) FROM intermediate.int_year_source GROUP BY source ORDER BY source")
     assert rows == [("baci", 2022, 2023), ("comtrade", 2024, 2024)]
+    period = "ref_year::INTEGER * 100 + coalesce(ref_month, 0)"  # ref_year is a SMALLINT
+    loaded = query(live_build["data_dir"], f"SELECT freq_code, min({period}), max({period}) FROM raw.comtrade_flows "
+                   "GROUP BY ALL ORDER BY ALL")
+    assert loaded == [("A", 202400, 202400), ("M", 202411, 202502)]
 
 
 def test_the_key_goes_only_in_the_header_and_is_written_nowhere(live_build):

@@ -8,7 +8,6 @@ the source, the URL (never the API key) and the cause, and leaves the landing zo
 """
 
 import gzip
-import json
 import logging
 import os
 import re
@@ -35,7 +34,7 @@ KEY = "net-fault-key-8d1e0b-SECRET"
 BACKOFF = 2.0  # the waits are recorded, not slept: 2 s then 4 s without Retry-After
 CLIENT_TIMEOUT = 0.25  # seconds: the timeout fault costs this much per attempt
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Back soon</body></html>"
-COMTRADE_REQUEST = comtrade.plan_requests(["854231"], [2023], keyed=True)[0]
+COMTRADE_REQUEST = comtrade.plan_requests(["854231"], [2023], keyed=True)[0]  # China's imports from every partner
 TIVA_REQUEST = oecd_tiva.TivaRequest("PROD", ("CHN", "W"), ("C", "C26"), start_year=2019, end_year=2020)
 WDI_INDICATOR = "NV.IND.MANF.CD"
 
@@ -65,7 +64,7 @@ SOURCES = [
     ),
     Source(
         "UN Comtrade",
-        lambda _: json.dumps(comtrade_sample.answer(COMTRADE_REQUEST)).encode(),
+        lambda _: next(comtrade_sample.answer_bodies([COMTRADE_REQUEST], "HS12")),
         b'{"elapsedTime": "0.1 secs", "count": 1, "data": [{"refYear": 2023,',
         {"html": "HTML page", "malformed": "not valid JSON", "empty": "not valid JSON"},
         lambda base, folder, client: comtrade.fetch(

@@ -21,7 +21,7 @@ SUITES = {suite.name: suite for suite in raw_suites.RAW_SUITES}
 def settings(tmp_path_factory):
     folder = tmp_path_factory.mktemp("suites")
     settings = load_settings({"TRADEDEP_DATA_DIR": str(folder), "TRADEDEP_YEARS": "2019-2020",
-                              "TRADEDEP_COMTRADE_YEARS": "2023-2024"})
+                              "TRADEDEP_COMTRADE_YEARS": "2023-2024", "TRADEDEP_COMTRADE_MONTHS": "2024-12..2025-01"})
     products = hs6_codes("HS12")
     trade = pd.DataFrame(
         [(year, COUNTRIES[n % 30][0], COUNTRIES[(n + 1) % 30][0], products[n], 1.5 + n, None if n % 50 else 2.0)
@@ -39,8 +39,10 @@ def settings(tmp_path_factory):
         con.executemany("INSERT INTO raw.baci_files VALUES (?, 'HS12', 'V202501', 'z.zip', 'x', 'u', false, 1, now())",
                         [[member] for member in members])
         con.execute("""INSERT INTO raw.comtrade_flows VALUES
-            (2023, 156, 'M', 842, 0, 'H6', '854231', 0, 'C00', 105.0, 100.0, 105.0, 1.0, 1.0, true, false, false),
-            (2024, 842, 'X', 156, 0, 'H6', '854231', 0, 'C00', null, 99.0, 99.0, 1.0, 1.0, true, false, false)""")
+            ('A', 2023, null, 156, 'M', 842, 0, 'H6', '854231', 0, 'C00', 105.0, 100.0, 105.0, 1.0, 1.0, true, false, false),
+            ('A', 2024, null, 842, 'X', 156, 0, 'H6', '854231', 0, 'C00', null, 99.0, 99.0, 1.0, 1.0, true, false, false),
+            ('M', 2024, 12, 156, 'M', 842, 0, 'H6', '854231', 0, 'C00', 9.0, null, 9.0, 1.0, 1.0, true, false, false),
+            ('M', 2025, 1, 156, 'M', 842, 0, 'H6', '854231', 0, 'C00', 8.0, null, 8.0, 1.0, 1.0, true, false, false)""")
         con.execute("""INSERT INTO raw.oecd_tiva VALUES
             ('PROD', 'CHN', 'C26', 'W', 'USD', 2015, 1.2e12, false),
             ('IMGR', 'CHN', 'C26', 'W', 'USD', 2015, 4.0e11, false)""")
@@ -106,7 +108,12 @@ BREAKAGES = [
     ("raw_comtrade_flows", set_value("primary_value", -1.0), "expect_column_values_to_be_between", "primary_value"),
     ("raw_comtrade_flows", set_value("flow_code", "Q"), "expect_column_values_to_be_in_set", "flow_code"),
     ("raw_comtrade_flows", duplicate_first_row, "expect_compound_columns_to_be_unique",
-     "ref_year,reporter_code,partner_code,partner2_code,flow_code,cmd_code,mot_code,customs_code"),
+     "freq_code,ref_year,ref_month,reporter_code,partner_code,partner2_code,flow_code,cmd_code,mot_code,customs_code"),
+    ("raw_comtrade_flows", set_value("freq_code", "Q"), "expect_column_values_to_be_in_set", "freq_code"),
+    ("raw_comtrade_flows", set_value("freq_code", None), "expect_column_values_to_not_be_null", "freq_code"),
+    ("raw_comtrade_flows", set_value("ref_month", 13, row=2), "expect_column_values_to_be_between", "ref_month"),
+    ("raw_comtrade_flows", set_value("ref_month", 0, row=2), "expect_column_values_to_be_between", "ref_month"),
+    ("raw_comtrade_flows", set_value("ref_year", 2026, row=3), "expect_column_values_to_be_between", "ref_year"),
     ("raw_oecd_tiva", set_value("measure", "VALU"), "expect_column_values_to_be_in_set", "measure"),
     ("raw_oecd_tiva", set_value("value_usd", -5.0), "expect_column_values_to_be_between", "value_usd"),
     ("raw_worldbank_indicators", set_value("country_iso3", "FRA"), "expect_column_values_to_be_in_set", "country_iso3"),

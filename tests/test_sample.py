@@ -1,15 +1,19 @@
 """The synthetic sample: real formats and codes, deterministic, realistic patterns, labelled synthetic."""
 
 import csv
+import json
 import zipfile
+from collections import Counter
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
+from conftest import REFERENCE_DIR
 
-from dagster_project.hs_codes import hs6_codes
-from dagster_project.sample import baci_sample
+from dagster_project.hs_codes import hs6_codes, hs22_conversion
+from dagster_project.sample import baci_sample, comtrade_sample
 from dagster_project.settings import DBT_PROJECT_DIR
-from dagster_project.sources import baci
+from dagster_project.sources import baci, comtrade
 
 HS22 = baci.Release("HS22", "V202501")  # two years (2022-2023): quick to generate
 EU27 = {40, 56, 100, 191, 196, 203, 208, 233, 246, 251, 276, 300, 348, 372, 380, 428, 440, 442, 470, 528, 616, 620,
@@ -118,3 +122,164 @@ def test_revision_traps_are_mapped_per_revision():
 def test_hs6_code_lists_cover_each_revision():
     assert len(hs6_codes("HS12")) > 5000 and len(hs6_codes("HS17")) > 5300
     assert "880610" not in hs6_codes("HS17") and "880610" in hs6_codes("HS22")
+
+
+# ---------------------------------------------------------------- the UNSD conversion the Comtrade sample follows
+
+
+def conversion_rows(newer: str, older: str) -> dict[str, str]:
+    with (DBT_PROJECT_DIR / "seeds" / "hs_correspondence.csv").open(newline="") as handle:
+        return {row["newer_hs6"]: row["older_hs6"] for row in csv.DictReader(handle)
+                if (row["newer_revision"], row["older_revision"], row["is_conversion"]) == (newer, older, "true")}
+
+
+def test_hs22_codes_convert_as_the_unsd_tables_say():
+    hs17, hs12 = hs22_conversion("HS17"), hs22_conversion("HS12")
+    assert hs17["854142"] == hs17["854143"] == "854140" and hs17["850171"] == "850131"
+    assert hs12["870380"] == "870390"  # via HS17 870380: the HS12 NEV break (docs/methodology.md, section 3)
+    table_17, table_12 = conversion_rows("HS22", "HS17"), conversion_rows("HS17", "HS12")
+    assert hs17 == table_17 and hs12 == {code: table_12[middle] for code, middle in table_17.items()}
+    assert hs22_conversion("HS22")["854142"] == "854142" and "271000" not in hs17  # no conversion row
+    with pytest.raises(ValueError, match="HS07"):
+        hs22_conversion("HS07")
+
+
+# ---------------------------------------------------------------- the Comtrade sample: one world with BACI's
+
+# A record's fields in the order of the API's answers (the recorded data answer in the reference folder).
+RECORD_FIELDS = [
+    "typeCode", "freqCode", "refPeriodId", "refYear", "refMonth", "period", "reporterCode", "reporterISO", "reporterDesc",
+    "flowCode", "flowDesc", "partnerCode", "partnerISO", "partnerDesc", "partner2Code", "partner2ISO", "partner2Desc",
+    "classificationCode", "classificationSearchCode", "isOriginalClassification", "cmdCode", "cmdDesc", "aggrLevel",
+    "isLeaf", "customsCode", "customsDesc", "mosCode", "motCode", "motDesc", "qtyUnitCode", "qtyUnitAbbr", "qty",
+    "isQtyEstimated", "altQtyUnitCode", "altQtyUnitAbbr", "altQty", "isAltQtyEstimated", "netWgt", "isNetWgtEstimated",
+    "grossWgt", "isGrossWgtEstimated", "cifvalue", "fobvalue", "primaryValue", "legacyEstimationFlag", "isReported",
+    "isAggregate",
+]
+REAL_ANSWER = REFERENCE_DIR / "comtrade" / "data_v1_get_C_A_HS__reporter156_partner32-276_2010_TOTAL.json"
+# 4, 6, 1 and 3 HS22 codes convert to these HS12 codes; every one of those HS22 codes is asked for.
+HS12_TARGETS = ("854140", "870390", "848620", "850131")
+COMTRADE_YEARS = [2023, 2025]  # 2023: the overlap year; 2025: beyond the release
+COMTRADE_MONTHS = list(range(202501, 202513))  # the whole of 2025, to compare with the annual records
+
+
+@pytest.fixture(scope="module")
+def comtrade_world(tmp_path_factory):
+    conversion = hs22_conversion("HS12")
+    codes = sorted(code for code, target in conversion.items() if target in HS12_TARGETS)
+    requests = comtrade.plan_requests(codes, COMTRADE_YEARS, keyed=True, months=COMTRADE_MONTHS)
+    folder = tmp_path_factory.mktemp("comtrade")
+    landed = comtrade_sample.write_sample(folder, requests, "HS12")
+    frame = pl.concat([comtrade.parse(file.path) for file in landed]).with_columns(
+        pl.col("cmd_code").replace_strict(conversion).alias("k"))
+    return SimpleNamespace(folder=folder, requests=requests, landed=landed, frame=frame, codes=codes)
+
+
+def baci_usd(year: int, exporter: pl.Expr, importer: pl.Expr, partner: str, key: str) -> pl.DataFrame:
+    """The BACI sample's flows of the target products (as its file holds them) in USD, with the partner column
+    (i or j) named `key`: key, k, usd."""
+    frame = baci_sample.trade_frame(baci.Release("HS12", "V202501"), year)
+    return frame.filter(exporter & importer & pl.col("k").is_in(HS12_TARGETS)).select(
+        pl.col(partner).alias(key), "k", (pl.col("v") * 1000).alias("usd"))
+
+
+def converted_back(records: pl.DataFrame, key: str, value: str) -> pl.DataFrame:
+    """Records summed per `key` and build-revision product k, with how many HS22 codes took part."""
+    return records.group_by(key, "k").agg(pl.col(value).sum().alias("reported"), pl.len().alias("codes"))
+
+
+def both_sides(baci_side: pl.DataFrame, reported: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The two sides per flow; a flow on one side only (a record without a BACI flow, or the reverse) fails."""
+    joined = baci_side.join(reported, on=[key, "k"], how="full", coalesce=True)
+    assert joined.filter(pl.col("usd").is_null() | pl.col("reported").is_null()).height == 0, "flows on one side only"
+    return joined
+
+
+US_EU = [842, *EU27]
+
+
+@pytest.mark.parametrize("year", COMTRADE_YEARS)
+def test_china_imports_converted_back_are_the_baci_flows_plus_a_cif_margin(comtrade_world, year):
+    records = comtrade_world.frame.filter(freq_code="A", ref_year=year, reporter_code=156, flow_code="M")
+    reported = converted_back(records.filter(pl.col("partner_code") != 0), "partner_code", "cif_value")
+    joined = both_sides(baci_usd(year, pl.lit(True), pl.col("j") == 156, "i", "partner_code"), reported, "partner_code")
+    sharing = Counter(hs22_conversion("HS12").values())
+    assert joined.height > 20 and (joined["codes"] == joined["k"].replace_strict(sharing)).all()  # every HS22 code
+    cents = 0.005 * joined["codes"]  # each record is rounded to the cent
+    assert (joined["reported"] >= joined["usd"] * 1.025 - cents).all()
+    assert (joined["reported"] <= joined["usd"] * 1.065 + cents).all()
+    assert records.filter(pl.col("cif_value").is_null() | pl.col("fob_value").is_not_null()).height == 0  # CIF only
+
+
+@pytest.mark.parametrize("year", COMTRADE_YEARS)
+def test_mirror_and_china_exports_converted_back_are_the_baci_flows(comtrade_world, year):
+    annual = comtrade_world.frame.filter(freq_code="A", ref_year=year)
+    mirror = converted_back(annual.filter(partner_code=156, flow_code="X"), "reporter_code", "fob_value")
+    exports = converted_back(annual.filter(reporter_code=156, flow_code="X").filter(pl.col("partner_code") != 0),
+                             "partner_code", "fob_value")
+    for joined in (
+        both_sides(baci_usd(year, pl.col("i").is_in(US_EU), pl.col("j") == 156, "i", "reporter_code"), mirror,
+                   "reporter_code"),
+        both_sides(baci_usd(year, pl.col("i") == 156, pl.col("j").is_in(US_EU), "j", "partner_code"), exports,
+                   "partner_code"),
+    ):
+        assert joined.height > 5 and ((joined["reported"] - joined["usd"]).abs() <= 0.005 * joined["codes"]).all()
+
+
+def test_world_records_sum_the_partners(comtrade_world):
+    annual = comtrade_world.frame.filter(freq_code="A", reporter_code=156)
+    imports = annual.filter(flow_code="M")  # asked of every partner: the World record is their sum
+    by_code = imports.filter(pl.col("partner_code") != 0).group_by("ref_year", "cmd_code").agg(pl.col("cif_value").sum())
+    world = imports.filter(partner_code=0).select("ref_year", "cmd_code", pl.col("cif_value").alias("world"))
+    joined = world.join(by_code, on=["ref_year", "cmd_code"], how="full", coalesce=True)
+    assert joined.height == len(comtrade_world.codes) * len(COMTRADE_YEARS)
+    assert ((joined["world"] - joined["cif_value"]).abs() < 0.01).all()
+    # Exports are asked of the world, the US and the EU: the World record is every importer's BACI flow.
+    world_exports = annual.filter(flow_code="X", partner_code=0).filter(pl.col("cmd_code").is_in(["854142", "870380"]))
+    sharing = Counter(hs22_conversion("HS12").values())
+    for year, code, k, value in world_exports.select("ref_year", "cmd_code", "k", "fob_value").rows():
+        flows = baci_usd(year, pl.col("i") == 156, pl.lit(True), "j", "partner").filter(k=k)["usd"]
+        assert value == pytest.approx(flows.sum() / sharing[k], abs=0.005 * len(flows)), code  # sum of cents
+
+
+def test_monthly_records_spread_the_year_over_its_months(comtrade_world):
+    frame, keys = comtrade_world.frame, ["reporter_code", "flow_code", "partner_code", "cmd_code"]
+    monthly = frame.filter(freq_code="M")
+    assert set(monthly["partner_code"]) <= set(comtrade.MONTHLY_PARTNERS) and set(monthly["reporter_code"]) == {156}
+    sums = monthly.group_by(keys).agg(pl.col("primary_value").sum().alias("months"), pl.len().alias("count"))
+    annual = frame.filter(freq_code="A", ref_year=2025, reporter_code=156).filter(
+        pl.col("partner_code").is_in(comtrade.MONTHLY_PARTNERS) & ((pl.col("flow_code") == "M") | (pl.col("partner_code") == 0)))
+    joined = annual.select(*keys, "primary_value").join(sums, on=keys, how="full", coalesce=True)
+    assert joined.height > 50 and (joined["count"] == 12).all()  # the same partners, every month
+    assert ((joined["months"] - joined["primary_value"]).abs() <= 0.06 + 1e-9).all()  # twelve roundings to the cent
+    by_month = monthly.group_by("ref_month").agg(pl.col("primary_value").sum()).sort("ref_month")["primary_value"]
+    assert by_month[1] < by_month[0] < by_month[11]  # a Chinese New Year dip, a year-end peak
+
+
+def test_the_comtrade_sample_is_labelled_synthetic_in_the_real_layout(comtrade_world):
+    manifest = json.loads((comtrade_world.folder / "manifest.json").read_text())
+    for request, file in zip(comtrade_world.requests, comtrade_world.landed, strict=True):
+        entry = manifest[file.path.name]
+        assert entry["synthetic"] and entry["url"].startswith(f"sample://tradedep/comtrade/HS12/C/{request.freq_code}/HS?")
+        answer = json.loads(file.path.read_text())
+        assert answer["synthetic"] is True and "SYNTHETIC SAMPLE" in answer["note"] and answer["count"] == len(answer["data"])
+        assert {record["cmdDesc"] for record in answer["data"]} == {comtrade_sample.CMD_DESC}
+        assert {(record["freqCode"], record["classificationCode"]) for record in answer["data"]} == {(request.freq_code, "H6")}
+        assert list(answer["data"][0]) == RECORD_FIELDS  # the API's fields, in its order
+    if REAL_ANSWER.exists():
+        assert list(json.loads(REAL_ANSWER.read_text())["data"][0]) == RECORD_FIELDS
+
+
+def test_the_comtrade_sample_is_deterministic_reused_and_follows_the_build_revision(comtrade_world, tmp_path):
+    again = comtrade_sample.write_sample(comtrade_world.folder, comtrade_world.requests, "HS12")
+    assert [file.fetched_at for file in again] == [file.fetched_at for file in comtrade_world.landed]  # reused
+    elsewhere = comtrade_sample.write_sample(tmp_path, comtrade_world.requests[:2], "HS12")
+    assert [file.sha256 for file in elsewhere] == [file.sha256 for file in comtrade_world.landed[:2]]
+    hs17 = comtrade_sample.write_sample(tmp_path, comtrade_world.requests[:2], "HS17")  # rewritten, not reused
+    assert all(file.url.startswith("sample://tradedep/comtrade/HS17/") for file in hs17)
+    assert [file.sha256 for file in hs17] != [file.sha256 for file in elsewhere]
+
+
+def test_the_comtrade_sample_starts_with_hs2022():
+    with pytest.raises(ValueError, match="years from 2022.*2021"):
+        list(comtrade_sample.answer_bodies(comtrade.plan_requests(["854231"], [2021], keyed=True), "HS12"))

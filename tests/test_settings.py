@@ -1,6 +1,8 @@
+from datetime import date
+
 import pytest
 
-from dagster_project.settings import SettingsError, load_settings, parse_years
+from dagster_project.settings import SettingsError, load_settings, parse_months, parse_years
 
 
 def test_years_accept_ranges_and_lists():
@@ -45,6 +47,9 @@ def test_the_sample_lands_apart_from_real_downloads(tmp_path):
         ("TRADEDEP_COMTRADE_PRODUCTS", "854231;DROP", "TRADEDEP_COMTRADE_PRODUCTS"),
         ("TRADEDEP_COMTRADE_YEARS", "1990-1995", "TRADEDEP_COMTRADE_YEARS"),
         ("TRADEDEP_COMTRADE_YEARS", "latest", "TRADEDEP_COMTRADE_YEARS"),
+        ("TRADEDEP_COMTRADE_MONTHS", "2025-12", "TRADEDEP_COMTRADE_MONTHS"),
+        ("TRADEDEP_COMTRADE_MONTHS", "2025-13..2026-01", "TRADEDEP_COMTRADE_MONTHS"),
+        ("TRADEDEP_COMTRADE_MONTHS", "off", "TRADEDEP_COMTRADE_MONTHS"),
         ("TRADEDEP_OECD_URL", "file:///etc/passwd", "TRADEDEP_OECD_URL"),
         ("TRADEDEP_WORLDBANK_URL", "http://", "TRADEDEP_WORLDBANK_URL"),
         ("TRADEDEP_OECD_THROTTLE", "-1", "TRADEDEP_OECD_THROTTLE"),
@@ -98,3 +103,37 @@ def test_each_source_lands_in_its_own_folder(tmp_path):
     sample = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_SAMPLE": "1"})
     assert live.landing_for("comtrade") == tmp_path / "raw" / "comtrade"
     assert sample.landing_for("comtrade") == tmp_path / "raw" / "sample" / "comtrade"
+
+
+def test_comtrade_months_default_to_the_twelve_months_ending_with_last_month(tmp_path):
+    months = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)}).comtrade_months
+    today = date.today()
+    last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    assert len(months) == 12 and months[-1] == last[0] * 100 + last[1]
+    assert all(1 <= month % 100 <= 12 for month in months) and months == tuple(sorted(months))
+    assert parse_months("2025-12..2026-11", date(2026, 12, 2)) == (202512, *range(202601, 202612))  # the default today
+
+
+def test_comtrade_months_take_a_range_or_none_and_travel_to_child_processes(tmp_path):
+    settings = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_COMTRADE_MONTHS": "2024-11..2025-02"})
+    assert settings.comtrade_months == (202411, 202412, 202501, 202502)
+    assert settings.process_env()["TRADEDEP_COMTRADE_MONTHS"] == "2024-11..2025-02"
+    assert load_settings(settings.process_env()) == settings
+    off = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_COMTRADE_MONTHS": "None"})
+    assert off.comtrade_months == () and load_settings(off.process_env()).comtrade_months == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-03..2026-01", "ends before it starts"),
+        ("2026-00..2026-01", "months are 01 to 12"),
+        ("1999-12..2000-02", "from 2000-01 to 2026-12"),
+        ("2026-11..2027-01", "from 2000-01 to 2026-12"),  # months to come have no data
+        ("2026-1..2026-02", "like '2025-12..2026-11'"),
+        ("2025-12-2026-11", "like '2025-12..2026-11'"),
+    ],
+)
+def test_bad_comtrade_months_are_refused_with_the_variable_named(text, message):
+    with pytest.raises(SettingsError, match=f"TRADEDEP_COMTRADE_MONTHS={text!r}: .*{message}"):
+        parse_months(text, date(2026, 12, 2))

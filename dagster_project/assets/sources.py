@@ -14,14 +14,12 @@ import polars as pl
 
 from dagster_project import raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE, LandingConfig, described_table, landing_settings
-from dagster_project.hs_codes import sector_products, sector_sample
+from dagster_project.hs_codes import sector_products
 from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
 from dagster_project.settings import Settings
 from dagster_project.sources import comtrade, landing, oecd_tiva, quarantine, worldbank
 
 TIVA_VERSION = "1.0"  # the 2023 edition (1995-2020)
-# Always in the Comtrade sample: processors, memories, chip-making machines, electric cars, solar modules.
-HEADLINE_PRODUCTS = ("854231", "854232", "848620", "870380", "854143")
 from dagster_project.warehouse import connect, swap_rows, transaction
 
 
@@ -35,7 +33,6 @@ class SourceSpec:
     land: Callable[[Settings, Path], list[landing.LandedFile]]  # download, or write the sample
     file_names: Callable[[Settings, Path], list[str]]  # the landed files the configured run uses
     parse: Callable[[list[Path]], quarantine.Parsed]  # the landed files into the raw table's columns, and bad rows
-    year_column: str | None = None  # replace only the years loaded when set
 
 
 def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
@@ -50,8 +47,12 @@ def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
 
 
 def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedFile]) -> quarantine.Parsed:
-    """Parse the landed files and, in one transaction, replace the raw table (only the years loaded when the
-    source is yearly) and the files' rows of raw.quarantine with the rows that could not be read.
+    """Parse the landed files and, in one transaction, replace the raw table and the files' rows of
+    raw.quarantine with the rows that could not be read.
+
+    The landed files are every answer the configuration asks for, so the table holds exactly what the
+    settings ask for: a year or a frequency no longer asked for (TRADEDEP_COMTRADE_MONTHS=none) leaves no
+    rows behind, nor does a sample build before a real one.
 
     Past TRADEDEP_MAX_BAD_ROW_SHARE of bad rows in a file, TooManyBadRowsError names the file and its first
     bad lines, and nothing is written.
@@ -63,11 +64,7 @@ def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedF
     with connect(settings.warehouse_path) as con:
         raw_tables.create_all(con)
         with transaction(con):
-            if spec.year_column is None:
-                swap_rows(con, spec.table, frame)
-            else:
-                for (year,), rows in frame.group_by(spec.year_column, maintain_order=True):
-                    swap_rows(con, spec.table, rows, f"{spec.year_column} = ?", [year])
+            swap_rows(con, spec.table, frame)
             quarantine.replace(con, spec.name, [file.path.name for file in files], parsed.bad_rows)
     return replace(parsed, frame=frame)
 
@@ -88,8 +85,8 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
         deps=[landing_key],
         group_name="raw",
         kinds={"duckdb", "polars"},
-        description=f"{spec.description} {'The years loaded are' if spec.year_column else 'The table is'} replaced in "
-        "one transaction; rows that cannot be read go to raw.quarantine.",
+        description=f"{spec.description} The table is replaced in one transaction; rows that cannot be read go to "
+        "raw.quarantine.",
     )
     def raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         files = landed_files(folder, spec.file_names(settings, folder))
@@ -155,18 +152,14 @@ def build_source_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def comtrade_spec() -> SourceSpec:
     def requests(settings: Settings) -> list[comtrade.ComtradeRequest]:
         # Reporters use HS2022 for the recent years Comtrade is asked for; records keep their own revision.
-        # The synthetic sample covers a few products per sector, so it stays small and quick.
-        if settings.comtrade_products:
-            products = sorted(settings.comtrade_products)
-        elif settings.sample:
-            products = sorted(set(sector_sample("HS22")) | set(HEADLINE_PRODUCTS))
-        else:
-            products = sorted(sector_products("HS22"))
-        return comtrade.plan_requests(products, list(settings.comtrade_years), keyed=settings.comtrade_api_key is not None)
+        products = sorted(settings.comtrade_products or sector_products("HS22"))
+        # The sample answers as the keyed endpoint would: a few large files, not thousands of preview-sized ones.
+        keyed = settings.comtrade_api_key is not None or settings.sample
+        return comtrade.plan_requests(products, list(settings.comtrade_years), keyed=keyed, months=settings.comtrade_months)
 
     def land(settings: Settings, folder: Path) -> list[landing.LandedFile]:
         if settings.sample:
-            return comtrade_sample.write_sample(folder, requests(settings))
+            return comtrade_sample.write_sample(folder, requests(settings), settings.hs_revision)
         return comtrade.fetch(
             requests(settings),
             folder,
@@ -179,12 +172,13 @@ def comtrade_spec() -> SourceSpec:
     return SourceSpec(
         name="comtrade",
         table="raw.comtrade_flows",
-        description="UN Comtrade API v1: China-reported imports and exports by HS6 for the sector map's products "
-        "(partners: EU27 members, the US, the world) and the US and EU27 members' reported exports to China (mirror).",
+        description="UN Comtrade API v1 by HS6 for the sector map's products: yearly, China-reported imports from every "
+        "partner and exports to the world, the US and the EU27 members, and the US and EU27 members' reported exports "
+        "to China (mirror); monthly (TRADEDEP_COMTRADE_MONTHS), China-reported imports from the world and the partner "
+        "groups' members and exports to the world.",
         land=land,
         file_names=lambda settings, folder: [request.file_name for request in requests(settings)],
         parse=lambda paths: quarantine.concat([comtrade.read(path) for path in paths]),
-        year_column="ref_year",
     )
 
 

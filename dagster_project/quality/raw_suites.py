@@ -135,13 +135,16 @@ def _baci_products(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[A
 
 def _comtrade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     e = gx_expectations
+    last_year = max([*settings.comtrade_years, *(month // 100 for month in settings.comtrade_months)])
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column)
-          for column in ("ref_year", "reporter_code", "partner_code", "flow_code", "cmd_code")),
+          for column in ("freq_code", "ref_year", "reporter_code", "partner_code", "flow_code", "cmd_code")),
         e.ExpectCompoundColumnsToBeUnique(
-            column_list=["ref_year", "reporter_code", "partner_code", "partner2_code", "flow_code", "cmd_code",
-                         "mot_code", "customs_code"]),
-        e.ExpectColumnValuesToBeBetween(column="ref_year", min_value=2000, max_value=max(settings.comtrade_years)),
+            column_list=["freq_code", "ref_year", "ref_month", "reporter_code", "partner_code", "partner2_code",
+                         "flow_code", "cmd_code", "mot_code", "customs_code"]),
+        e.ExpectColumnValuesToBeBetween(column="ref_year", min_value=2000, max_value=last_year),
+        e.ExpectColumnValuesToBeInSet(column="freq_code", value_set=["A", "M"]),
+        e.ExpectColumnValuesToBeBetween(column="ref_month", min_value=1, max_value=12),  # null in annual rows
         e.ExpectColumnValuesToBeInSet(column="flow_code", value_set=["M", "X", "RM", "RX"]),
         *(e.ExpectColumnValuesToBeBetween(column=column, min_value=0)
           for column in ("cif_value", "fob_value", "primary_value")),

@@ -171,20 +171,26 @@ def _split(china: int, total: float, weights: dict[int, float], rng: np.random.G
     return flows
 
 
+def year_trade(hs_revision: str, year: int) -> pl.DataFrame:
+    """One year's flows of the sample world (i, j, k, v in thousand USD, before the CSV's rounding to 3
+    decimals): the BACI sample's trade files and the Comtrade sample both derive from these."""
+    first_year = HS_REVISION_FIRST_YEAR[hs_revision]
+    rows = [
+        (exporter, importer, code, value)
+        for code, profile in traded_products(hs_revision).items()
+        for exporter, importer, value in year_flows(code, profile, year, first_year)
+        if value >= 0.0005  # BACI holds only strictly positive flows (after rounding to USD)
+    ]
+    return pl.DataFrame(rows, schema={"i": pl.Int32, "j": pl.Int32, "k": pl.String, "v": pl.Float64}, orient="row")
+
+
 def trade_frame(release: Release, year: int, rows_per_year: int | None = None) -> pl.DataFrame:
     """One year's trade CSV as a frame with BACI's columns t,i,j,k,v,q.
 
     `rows_per_year` (for benchmarks at real scale, e.g. 10 million) pads the year with filler flows between random
     country pairs in random products up to that many rows; by default the sample is unchanged.
     """
-    first_year = HS_REVISION_FIRST_YEAR[release.hs_revision]
-    rows = [
-        (exporter, importer, code, value)
-        for code, profile in traded_products(release.hs_revision).items()
-        for exporter, importer, value in year_flows(code, profile, year, first_year)
-        if value >= 0.0005  # BACI holds only strictly positive flows (after rounding to USD)
-    ]
-    frame = pl.DataFrame(rows, schema={"i": pl.Int32, "j": pl.Int32, "k": pl.String, "v": pl.Float64}, orient="row")
+    frame = year_trade(release.hs_revision, year)
     rng = np.random.default_rng([SEED, year])
     unit_value = rng.lognormal(np.log(8.0), 1.0, frame.height)  # thousand USD per tonne
     missing = rng.random(frame.height) < 0.02  # BACI lacks a quantity for about 2% of flows

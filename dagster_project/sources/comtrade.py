@@ -1,9 +1,11 @@
 """UN Comtrade API v1: planned requests, landed JSON answers, typed records.
 
-China-reported imports and exports by HS6 with each EU27 member, the US and the world, plus the
-partners' mirror exports to China. Without a key the keyless preview endpoint is used (500 records
-a call); with a key the data endpoint. The key travels only in the Ocp-Apim-Subscription-Key
-header: never in a URL, file name, manifest, log or message. Plain Python: no Dagster imports.
+Annual (freqCode A): China-reported imports by HS6 from every partner, China-reported exports to the
+world, the US and each EU27 member, and those partners' mirror exports to China. Monthly (freqCode M):
+China-reported imports from the world and the members of the marts' partner groups, and exports to the
+world. Without a key the keyless preview endpoint is used (500 records a call); with a key the data
+endpoint. The key travels only in the Ocp-Apim-Subscription-Key header: never in a URL, file name,
+manifest, log or message. Plain Python: no Dagster imports.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "UN Comtrade"
 DEFAULT_BASE_URL = "https://comtradeapi.un.org"
-PREVIEW_PATH = "/public/v1/preview/C/A/HS"
-DATA_PATH = "/data/v1/get/C/A/HS"
+FREQUENCIES = ("A", "M")  # annual, monthly: the {freqCode} of the URL path
+PREVIEW_PATH = "/public/v1/preview/C/{freq}/HS"
+DATA_PATH = "/data/v1/get/C/{freq}/HS"
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
 PREVIEW_MAX_RECORDS = 500
 KEYED_MAX_RECORDS = 100_000
@@ -34,11 +37,25 @@ MAX_URL_CHARS = 4096
 # Plans are sized against the default base URL plus this allowance, so a longer base URL still fits.
 BASE_URL_ALLOWANCE = 96
 
+# A request without partnerCode returns every partner China reports plus the World aggregate (0). Plans
+# assume at most this many records per reporter, product, period and flow: Comtrade's reference list has
+# 222 current reporter areas (reference_Reporters.json), and partners add World and a dozen special codes
+# (areas nes, bunkers, free zones). Were a request to return more, its answer would reach the cap and be
+# refused (verify_response), never truncated silently.
+ALL_PARTNERS_ESTIMATE = 250
+# In an annual record refMonth is this marker, not a month (both recorded real answers).
+ANNUAL_REF_MONTH = 52
+
 CHINA = 156
 USA = 842
 WORLD = 0
+JAPAN = 392
+KOREA = 410
+TAIWAN = 490  # "Other Asia, nes"
 EU27 = (40, 56, 100, 191, 196, 203, 208, 233, 246, 251, 276, 300, 348, 372, 380, 428, 440, 442, 470, 528,
         616, 620, 642, 703, 705, 724, 752)
+# The members of the marts' partner groups (dbt/seeds/partner_group.csv): the monthly view's partners.
+MONTHLY_PARTNERS = (WORLD, USA, *EU27, JAPAN, KOREA, TAIWAN)
 
 # Tests replace this to observe the throttle without waiting.
 _sleep = time.sleep
@@ -54,27 +71,29 @@ class ComtradeAnswerError(RuntimeError):
 
 @dataclass(frozen=True)
 class ComtradeRequest:
-    """One call to the API: the query parameters, nothing secret."""
+    """One call to the API: the frequency and the query parameters, nothing secret."""
 
     reporter_codes: tuple[int, ...]
-    partner_codes: tuple[int, ...]
+    partner_codes: tuple[int, ...]  # empty: every partner (partnerCode omitted), the World aggregate included
     cmd_codes: tuple[str, ...]
     flow_codes: tuple[str, ...]
-    years: tuple[int, ...]
+    periods: tuple[int, ...]  # years (YYYY) when freq_code is A, months (YYYYMM) when M
     max_records: int
+    freq_code: str = "A"
     partner2_code: int = 0  # 0 = all second partners together: other values double count the totals
     mot_code: int = 0  # 0 = all modes of transport
     customs_code: str = "C00"  # C00 = all customs procedures
     include_desc: bool = False  # descriptions come from the reference tables; without them answers are smaller
 
     def params(self) -> dict[str, str]:
+        partners = {"partnerCode": _join(self.partner_codes)} if self.partner_codes else {}
         return {
             "reporterCode": _join(self.reporter_codes),
-            "partnerCode": _join(self.partner_codes),
+            **partners,
             "partner2Code": str(self.partner2_code),
             "cmdCode": _join(self.cmd_codes),
             "flowCode": _join(self.flow_codes),
-            "period": _join(self.years),
+            "period": _join(self.periods),
             "motCode": str(self.mot_code),
             "customsCode": self.customs_code,
             "maxRecords": str(self.max_records),
@@ -84,20 +103,25 @@ class ComtradeRequest:
     def query(self) -> str:
         return urlencode(self.params(), safe=",")
 
+    def path(self, keyed: bool) -> str:
+        return (DATA_PATH if keyed else PREVIEW_PATH).format(freq=self.freq_code)
+
     def url(self, base_url: str, keyed: bool) -> str:
-        return f"{base_url.rstrip('/')}{DATA_PATH if keyed else PREVIEW_PATH}?{self.query()}"
+        return f"{base_url.rstrip('/')}{self.path(keyed)}?{self.query()}"
 
     @property
     def file_name(self) -> str:
-        """Derived from the parameters only (never the key): the same request lands in the same file."""
-        digest = hashlib.sha256(json.dumps(self.params(), sort_keys=True).encode("utf-8")).hexdigest()
-        return f"comtrade_{digest[:20]}.json"
+        """Derived from the frequency and parameters only (never the key): the same request lands in the same
+        file, and an annual and a monthly request never share one."""
+        identity = {"freqCode": self.freq_code, **self.params()}
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+        return f"comtrade_{self.freq_code}_{digest[:20]}.json"
 
     @property
     def record_estimate(self) -> int:
-        """The most records the request can return: one per reporter, partner, product, year and flow."""
-        return (len(self.reporter_codes) * len(self.partner_codes) * len(self.cmd_codes) * len(self.years)
-                * len(self.flow_codes))
+        """The most records the request can return: one per reporter, partner, product, period and flow."""
+        partners = len(self.partner_codes) or ALL_PARTNERS_ESTIMATE
+        return len(self.reporter_codes) * partners * len(self.cmd_codes) * len(self.periods) * len(self.flow_codes)
 
 
 def _join(values: Sequence[object]) -> str:
@@ -107,60 +131,84 @@ def _join(values: Sequence[object]) -> str:
 # ---------------------------------------------------------------- planning
 
 
-def plan_requests(hs6_codes: list[str], years: list[int], keyed: bool) -> list[ComtradeRequest]:
-    """China's imports and exports with each EU27 member, the US and the world, and the partners' mirror
-    exports to China, split so that no request can reach the record limit or exceed the URL limit."""
+def plan_requests(
+    hs6_codes: list[str], years: list[int], keyed: bool, months: Sequence[int] = ()
+) -> list[ComtradeRequest]:
+    """The annual requests for `years`, then the monthly ones for `months` (YYYYMM), split so that no request
+    can reach the record limit or exceed the URL limit.
+
+    Annual: China's imports from every partner, its exports to the world, the US and each EU27 member, and
+    those partners' mirror exports to China. Monthly: China's imports from the world and MONTHLY_PARTNERS,
+    and its exports to the world.
+    """
     products = sorted(set(hs6_codes))
     bad = [code for code in products if not (len(code) == 6 and code.isdigit())]
     if bad:
         raise ValueError(f"{SOURCE}: HS6 codes must be 6 digits as text, got {bad[:5]}")
-    if not products or not years:
+    bad_months = [month for month in months if not (100001 <= month <= 999912 and 1 <= month % 100 <= 12)]
+    if bad_months:
+        raise ValueError(f"{SOURCE}: months must be YYYYMM numbers, got {bad_months[:5]}")
+    if not products:
         return []
     limit = KEYED_MAX_RECORDS if keyed else PREVIEW_MAX_RECORDS
-    china_reported = ComtradeRequest(
-        reporter_codes=(CHINA,), partner_codes=(WORLD, *EU27, USA), cmd_codes=(), flow_codes=("M", "X"),
-        years=(), max_records=limit,
-    )
-    mirror = ComtradeRequest(
-        reporter_codes=(*EU27, USA), partner_codes=(CHINA,), cmd_codes=(), flow_codes=("X",),
-        years=(), max_records=limit,
-    )
-    return [*_split(china_reported, products, sorted(set(years))), *_split(mirror, products, sorted(set(years)))]
-
-
-def _split(template: ComtradeRequest, products: list[str], years: list[int]) -> list[ComtradeRequest]:
-    year_size, product_size = _chunk_sizes(template, len(products), len(years))
+    annual = [
+        _template(reporters=(CHINA,), partners=(), flow="M", freq="A", limit=limit),  # every partner
+        _template(reporters=(CHINA,), partners=(WORLD, *EU27, USA), flow="X", freq="A", limit=limit),
+        _template(reporters=(*EU27, USA), partners=(CHINA,), flow="X", freq="A", limit=limit),  # mirror
+    ]
+    monthly = [
+        _template(reporters=(CHINA,), partners=MONTHLY_PARTNERS, flow="M", freq="M", limit=limit),
+        _template(reporters=(CHINA,), partners=(WORLD,), flow="X", freq="M", limit=limit),
+    ]
     return [
-        replace(template, cmd_codes=tuple(product_group), years=tuple(year_group))
-        for year_group in _chunks(years, year_size)
+        *(request for template in annual for request in _split(template, products, sorted(set(years)))),
+        *(request for template in monthly for request in _split(template, products, sorted(set(months)))),
+    ]
+
+
+def _template(
+    reporters: tuple[int, ...], partners: tuple[int, ...], flow: str, freq: str, limit: int
+) -> ComtradeRequest:
+    return ComtradeRequest(reporter_codes=reporters, partner_codes=partners, cmd_codes=(), flow_codes=(flow,),
+                           periods=(), max_records=limit, freq_code=freq)
+
+
+def _split(template: ComtradeRequest, products: list[str], periods: list[int]) -> list[ComtradeRequest]:
+    if not periods:
+        return []
+    period_size, product_size = _chunk_sizes(template, len(products), periods)
+    return [
+        replace(template, cmd_codes=tuple(product_group), periods=tuple(period_group))
+        for period_group in _chunks(periods, period_size)
         for product_group in _chunks(products, product_size)
     ]
 
 
-def _chunk_sizes(template: ComtradeRequest, product_count: int, year_count: int) -> tuple[int, int]:
-    """(years, products) per request giving the fewest requests within the record and URL limits."""
-    per_product_year = replace(template, cmd_codes=("",), years=(0,)).record_estimate
+def _chunk_sizes(template: ComtradeRequest, product_count: int, periods: list[int]) -> tuple[int, int]:
+    """(periods, products) per request giving the fewest requests within the record and URL limits."""
+    per_product_period = replace(template, cmd_codes=("",), periods=(0,)).record_estimate
     # A response holding exactly max_records looks cut short, so plans stay strictly below it.
-    capacity = (template.max_records - 1) // per_product_year
+    capacity = (template.max_records - 1) // per_product_period
     best: tuple[int, int, int] | None = None
-    for year_size in range(1, year_count + 1):
-        product_size = min(capacity // year_size, _products_fitting_url(template, year_size), product_count)
+    for period_size in range(1, len(periods) + 1):
+        fitting_url = _products_fitting_url(template, periods, period_size)
+        product_size = min(capacity // period_size, fitting_url, product_count)
         if product_size < 1:
             break
-        count = math.ceil(product_count / product_size) * math.ceil(year_count / year_size)
+        count = math.ceil(product_count / product_size) * math.ceil(len(periods) / period_size)
         if best is None or count <= best[0]:
-            best = (count, year_size, product_size)
+            best = (count, period_size, product_size)
     if best is None:
         raise ValueError(
-            f"{SOURCE}: one product and year already give {per_product_year} records, over the limit of "
+            f"{SOURCE}: one product and period already give {per_product_period} records, over the limit of "
             f"{template.max_records}"
         )
     return best[1], best[2]
 
 
-def _products_fitting_url(template: ComtradeRequest, year_size: int) -> int:
-    """How many 6-digit codes fit in the URL beside year_size years (each code adds 7 characters)."""
-    empty = replace(template, cmd_codes=(), years=(2000,) * year_size)
+def _products_fitting_url(template: ComtradeRequest, periods: list[int], period_size: int) -> int:
+    """How many 6-digit codes fit in the URL beside period_size of the periods (each code adds 7 characters)."""
+    empty = replace(template, cmd_codes=(), periods=(max(periods),) * period_size)
     length = len(empty.url(DEFAULT_BASE_URL, keyed=False)) + BASE_URL_ALLOWANCE
     return (MAX_URL_CHARS - length + 1) // 7
 
@@ -228,7 +276,7 @@ def verify_response(path: Path, max_records: int, keyed: bool) -> None:
             raise ComtradeAnswerError(
                 f"the answer holds {records} records, the keyless preview limit of {max_records}, so it is probably "
                 f"cut short: this run exceeds the preview limit. Set COMTRADE_API_KEY to use the data endpoint, "
-                f"or ask for fewer products or years."
+                f"or ask for fewer products, years or months."
             )
         raise ComtradeAnswerError(
             f"the answer holds {records} records, the maxRecords of the request, so it is probably cut short: "
@@ -269,7 +317,9 @@ def _load_answer(path: Path, label: str) -> dict:
 
 # (column, API field, type, may be null)
 FIELDS: tuple[tuple[str, str, type, bool], ...] = (
+    ("freq_code", "freqCode", str, False),
     ("ref_year", "refYear", int, False),
+    ("ref_month", "refMonth", int, False),  # checked against freqCode and period, then null for annual records
     ("reporter_code", "reporterCode", int, False),
     ("flow_code", "flowCode", str, False),
     ("partner_code", "partnerCode", int, False),
@@ -287,10 +337,11 @@ FIELDS: tuple[tuple[str, str, type, bool], ...] = (
     ("is_aggregate", "isAggregate", bool, True),
 )
 SCHEMA: dict[str, pl.DataType] = {
-    "ref_year": pl.Int16, "reporter_code": pl.Int32, "flow_code": pl.String, "partner_code": pl.Int32,
-    "partner2_code": pl.Int32, "classification_code": pl.String, "cmd_code": pl.String, "mot_code": pl.Int32,
-    "customs_code": pl.String, "cif_value": pl.Float64, "fob_value": pl.Float64, "primary_value": pl.Float64,
-    "qty": pl.Float64, "net_wgt": pl.Float64, "is_reported": pl.Boolean, "is_aggregate": pl.Boolean,
+    "freq_code": pl.String, "ref_year": pl.Int16, "ref_month": pl.Int16, "reporter_code": pl.Int32,
+    "flow_code": pl.String, "partner_code": pl.Int32, "partner2_code": pl.Int32, "classification_code": pl.String,
+    "cmd_code": pl.String, "mot_code": pl.Int32, "customs_code": pl.String, "cif_value": pl.Float64,
+    "fob_value": pl.Float64, "primary_value": pl.Float64, "qty": pl.Float64, "net_wgt": pl.Float64,
+    "is_reported": pl.Boolean, "is_aggregate": pl.Boolean,
 }
 
 
@@ -334,7 +385,29 @@ def _records(records: list, file: str) -> Parsed:
 def _record(record: object) -> dict[str, object]:
     if not isinstance(record, dict):
         raise RowError(f"a {type(record).__name__}, expected an object")
-    return {column: _field(record, column, field, kind, nullable) for column, field, kind, nullable in FIELDS}
+    values = {column: _field(record, column, field, kind, nullable) for column, field, kind, nullable in FIELDS}
+    values["ref_month"] = _ref_month(values["freq_code"], values["ref_year"], values["ref_month"],
+                                     _field(record, "period", "period", str, False))
+    return values
+
+
+def _ref_month(freq: str, year: int, month: int, period: str) -> int | None:
+    """The month of a monthly record, None for an annual one. refMonth and period must agree with freqCode
+    and refYear: a record that contradicts itself cannot be placed in time."""
+    if freq == "A":
+        expected_period = str(year)
+        if month != ANNUAL_REF_MONTH:
+            raise RowError(f"field 'refMonth' is {month}, expected {ANNUAL_REF_MONTH} in an annual record")
+    elif freq == "M":
+        expected_period = f"{year}{month:02d}"
+        if not 1 <= month <= 12:
+            raise RowError(f"field 'refMonth' is {month}, expected a month from 1 to 12 in a monthly record")
+    else:
+        raise RowError(f"field 'freqCode' is {freq!r}, expected one of {', '.join(FREQUENCIES)}")
+    if period != expected_period:
+        raise RowError(
+            f"field 'period' is {period!r}, expected {expected_period!r} for refYear {year}, refMonth {month}")
+    return month if freq == "M" else None
 
 
 def _field(record: dict, column: str, field: str, kind: type, nullable: bool) -> object:
