@@ -55,3 +55,46 @@ def hs22_conversion(hs_revision: str) -> dict[str, str]:
         step = _conversion_step(newer, older)
         converted = {code: step[middle] for code, middle in converted.items() if middle in step}
     return converted
+
+
+def _correlation_step(newer: str, older: str) -> dict[str, set[str]]:
+    """Newer code -> every older code the UNSD correlation table links it to."""
+    links: dict[str, set[str]] = {}
+    with CORRESPONDENCE_FILE.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if (row["newer_revision"], row["older_revision"]) == (newer, older):
+                links.setdefault(row["newer_hs6"], set()).add(row["older_hs6"])
+    return links
+
+
+def hs22_links(hs_revision: str) -> dict[str, set[str]]:
+    """HS22 code -> every code of hs_revision the UNSD correlation tables link it to (through HS17 for HS12)."""
+    linked = {code: {code} for code in hs6_codes("HS22")}
+    for newer, older in CONVERSION_STEPS[hs_revision]:
+        step = _correlation_step(newer, older)
+        linked = {code: {old for middle in olds for old in step.get(middle, ())} for code, olds in linked.items()}
+    return linked
+
+
+@cache
+def hs22_carriers(hs_revision: str) -> dict[str, list[str]]:
+    """Code of hs_revision -> the HS22 codes whose trade, converted back, makes up its own: those the UNSD conversion
+    sends to it; for a code no HS22 code converts to (e.g. HS12 854150, whose HS22 successors 854151 and 854159 the
+    conversion sends elsewhere), the HS22 codes the correlation tables link it to."""
+    carriers: dict[str, list[str]] = {}
+    for code, target in sorted(hs22_conversion(hs_revision).items()):
+        carriers.setdefault(target, []).append(code)
+    orphans = set(hs6_codes(hs_revision)) - set(carriers)
+    for code, olds in sorted(hs22_links(hs_revision).items()):
+        for old in sorted(olds & orphans):
+            carriers.setdefault(old, []).append(code)
+    return carriers
+
+
+def comtrade_products(hs_revision: str) -> list[str]:
+    """The HS22 codes to ask Comtrade for so that every basket of a build in hs_revision is complete once converted:
+    the sector map's HS22 products, and the HS22 codes that make up each product of the sector map in hs_revision
+    (hs22_carriers: e.g. HS22 870340, a non-plug-in hybrid, which converts into HS12 870390)."""
+    carriers = hs22_carriers(hs_revision)
+    making_up = {code for product in sector_products(hs_revision) for code in carriers.get(product, [])}
+    return sorted(set(sector_products("HS22")) | making_up)

@@ -109,9 +109,9 @@ def test_the_build_loads_every_source_from_the_server(live_build):
     assert set(sources) == {"baci", "comtrade", "oecd_tiva", "worldbank"}
     for name, (enabled, rows, synthetic) in sources.items():
         assert enabled and rows > 0 and not synthetic, name
-    assert query(live_build["data_dir"], "SELECT DISTINCT data_source FROM marts.fct_sector_dependency") == [
-        ("CEPII BACI V202501 (HS12)",)
-    ]
+    assert query(live_build["data_dir"], "SELECT DISTINCT year, data_source FROM marts.fct_sector_dependency ORDER BY 1") == [
+        (2022, "CEPII BACI V202501 (HS12)"), (2023, "CEPII BACI V202501 (HS12)"),
+        (2024, "UN Comtrade, China-reported (HS22 converted to HS12)")]
     paths = {path for path, _ in live_build["seen"]}
     assert {"/data/v1/get/C/A/HS", "/data/v1/get/C/M/HS"} <= paths  # the keyed endpoint, annual and monthly
     assert any(path.startswith("/public/rest/data/OECD.STI.PIE") for path in paths)

@@ -54,8 +54,9 @@ def test_the_mart_covers_every_sector_basket_partner_and_year(built):
     groups = set(query(built.settings, "SELECT DISTINCT partner_group FROM seeds.partner_group")["partner_group"])
     assert {"US", "EU27", "World", "US+EU", "Japan, Korea, Taiwan", "Japan", "Korea", "Taiwan", "Netherlands"} == groups
     assert groups == set(mart["partner_group"])
-    assert set(mart["year"]) == set(YEARS)
-    assert mart.height == len(baskets) * len(groups) * len(YEARS)
+    years = [*YEARS, *comtrade_years(built)]  # BACI's, then the years China has reported since
+    assert sorted(set(mart["year"])) == years
+    assert mart.height == len(baskets) * len(groups) * len(years)
     assert mart["is_synthetic"].all() and mart["data_source"].str.starts_with("SYNTHETIC SAMPLE").all()
     assert (mart["imports_from_world_usd"] > 0).all()
 
@@ -322,9 +323,12 @@ def test_the_marts_recover_the_patterns_the_sample_was_generated_with(built):
     trend = query(built.settings, "SELECT * FROM marts.fct_self_reliance_trend WHERE partner_group = 'US+EU' AND basket = 'full'")
     direction = dict(zip(trend["sector"], trend["measured_direction"], strict=True))
     assert direction["Rail"] == direction["Green energy"] == "falling dependency"
-    # 2013-2015 asked, none held: the baseline is the build's first three years, the latest its last three.
-    assert trend.select("baseline_first_year", "baseline_last_year", "latest_first_year").unique().rows() == [
-        (YEARS[0], YEARS[2], YEARS[-3])]
+    # 2013-2015 asked, none held: the baseline is the build's first three years, the latest its last three (the last
+    # ones from China's reports).
+    last_year = comtrade_years(built)[-1]
+    assert trend.select("baseline_first_year", "baseline_last_year", "latest_first_year", "latest_last_year",
+                        "latest_window_sources").unique().rows() == [
+        (YEARS[0], YEARS[2], last_year - 2, last_year, "BACI; UN Comtrade (China-reported)")]
     verdicts = dict(query(built.settings, "SELECT sector, verdict FROM marts.fct_claim_assessment").iter_rows())
     assert verdicts["Rail"] == "consistent" and verdicts["Aerospace"] == "no claim"
     chip_tools = query(built.settings, """
@@ -333,8 +337,9 @@ def test_the_marts_recover_the_patterns_the_sample_was_generated_with(built):
         FROM marts.fct_product_dependency WHERE sectors LIKE '%Chip-making equipment%' AND hs6 LIKE '8486%'
         GROUP BY year ORDER BY year""")
     # Persistence needs three years: unknown in the build's first two, then a persistent chokepoint.
-    assert chip_tools["window_years"].to_list() == [1, 2, 3, 3, 3, 3]
-    assert chip_tools["chokepoint"].to_list() == [None, None, True, True, True, True] and chip_tools["persistent"][-1]
+    later = chip_tools.height - 2  # BACI's later years and the years from China's reports
+    assert chip_tools["window_years"].to_list() == [1, 2, *[3] * later]
+    assert chip_tools["chokepoint"].to_list() == [None, None, *[True] * later] and chip_tools["persistent"][-1]
     shift = query(built.settings, "SELECT * FROM marts.fct_supplier_shift WHERE sector = 'Green energy' ORDER BY share_change_pp")
     assert shift["supplier_partner_groups"][0] is not None and "US+EU" in shift["supplier_partner_groups"][0]  # the biggest loser
 

@@ -21,7 +21,7 @@ DEFAULTS = {
     "dependent_import_share": 0.25, "chokepoint_product_count": 0, "chokepoint_import_share": 0.0,
     "imports_tonnes": 10.0, "import_unit_value_usd_per_tonne": 10.0, "exports_tonnes": 5.0,
     "export_unit_value_usd_per_tonne": 10.0, "industry_isic_activities": "C26", "industry_import_penetration": 0.3,
-    "is_synthetic": True, "data_source": "SYNTHETIC SAMPLE",
+    "is_synthetic": True, "data_source": "SYNTHETIC SAMPLE", "valuation": "FOB, reconciled (BACI)",
 }
 
 

@@ -3,14 +3,13 @@
 import csv
 import json
 import zipfile
-from collections import Counter
 from types import SimpleNamespace
 
 import polars as pl
 import pytest
 from conftest import REFERENCE_DIR
 
-from dagster_project.hs_codes import hs6_codes, hs22_conversion
+from dagster_project.hs_codes import comtrade_products, hs6_codes, hs22_carriers, hs22_conversion, sector_products
 from dagster_project.sample import baci_sample, comtrade_sample
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.sources import baci, comtrade
@@ -203,7 +202,7 @@ def test_china_imports_converted_back_are_the_baci_flows_plus_a_cif_margin(comtr
     records = comtrade_world.frame.filter(freq_code="A", ref_year=year, reporter_code=156, flow_code="M")
     reported = converted_back(records.filter(pl.col("partner_code") != 0), "partner_code", "cif_value")
     joined = both_sides(baci_usd(year, pl.lit(True), pl.col("j") == 156, "i", "partner_code"), reported, "partner_code")
-    sharing = Counter(hs22_conversion("HS12").values())
+    sharing = {product: len(codes) for product, codes in hs22_carriers("HS12").items()}
     assert joined.height > 20 and (joined["codes"] == joined["k"].replace_strict(sharing)).all()  # every HS22 code
     cents = 0.005 * joined["codes"]  # each record is rounded to the cent
     assert (joined["reported"] >= joined["usd"] * 1.025 - cents).all()
@@ -236,7 +235,7 @@ def test_world_records_sum_the_partners(comtrade_world):
     assert ((joined["world"] - joined["cif_value"]).abs() < 0.01).all()
     # Exports are asked of the world, the US and the EU: the World record is every importer's BACI flow.
     world_exports = annual.filter(flow_code="X", partner_code=0).filter(pl.col("cmd_code").is_in(["854142", "870380"]))
-    sharing = Counter(hs22_conversion("HS12").values())
+    sharing = {product: len(codes) for product, codes in hs22_carriers("HS12").items()}
     for year, code, k, value in world_exports.select("ref_year", "cmd_code", "k", "fob_value").rows():
         flows = baci_usd(year, pl.col("i") == 156, pl.lit(True), "j", "partner").filter(k=k)["usd"]
         assert value == pytest.approx(flows.sum() / sharing[k], abs=0.005 * len(flows)), code  # sum of cents
@@ -283,3 +282,14 @@ def test_the_comtrade_sample_is_deterministic_reused_and_follows_the_build_revis
 def test_the_comtrade_sample_starts_with_hs2022():
     with pytest.raises(ValueError, match="years from 2022.*2021"):
         list(comtrade_sample.answer_bodies(comtrade.plan_requests(["854231"], [2021], keyed=True), "HS12"))
+
+
+def test_every_code_of_a_basket_is_carried_by_the_hs22_codes_asked_for():
+    """Converting China's HS22 reports back to HS12 must give each product of the sector map its trade: the codes the
+    conversion sends there, or, for a code none is sent to (HS12 854150: the conversion sends its successors
+    elsewhere), the HS22 codes the correlation tables link to it; all of them are asked of Comtrade."""
+    carriers = hs22_carriers("HS12")
+    assert carriers["870390"] == ["870340", "870350", "870360", "870370", "870380", "870390"]  # every hybrid car
+    assert carriers["854150"] and "854150" not in hs22_conversion("HS12").values()
+    asked = set(comtrade_products("HS12"))
+    assert all(set(carriers[product]) <= asked for product in sector_products("HS12"))

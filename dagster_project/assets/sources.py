@@ -14,7 +14,7 @@ import polars as pl
 
 from dagster_project import raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE, LandingConfig, described_table, landing_settings
-from dagster_project.hs_codes import sector_products
+from dagster_project.hs_codes import comtrade_products
 from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
 from dagster_project.settings import Settings
 from dagster_project.sources import comtrade, landing, oecd_tiva, quarantine, worldbank
@@ -152,7 +152,7 @@ def build_source_assets(settings: Settings) -> list[dg.AssetsDefinition]:
 def comtrade_spec() -> SourceSpec:
     def requests(settings: Settings) -> list[comtrade.ComtradeRequest]:
         # Reporters use HS2022 for the recent years Comtrade is asked for; records keep their own revision.
-        products = sorted(settings.comtrade_products or sector_products("HS22"))
+        products = sorted(settings.comtrade_products or comtrade_products(settings.hs_revision))
         # The sample answers as the keyed endpoint would: a few large files, not thousands of preview-sized ones.
         keyed = settings.comtrade_api_key is not None or settings.sample
         return comtrade.plan_requests(products, list(settings.comtrade_years), keyed=keyed, months=settings.comtrade_months)

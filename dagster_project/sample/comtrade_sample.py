@@ -5,9 +5,9 @@ One JSON file per planned request, in the exact shape of the API's answer and un
 and every record's cmdDesc. Every number is invented: nothing here is real data.
 
 The sample has one world with the BACI sample (baci_sample.year_trade, thousand USD, any year). Records
-are in HS2022 codes (classificationCode H6), as reporters file them. An HS22 code c stands for the code
-a it converts to in the build's revision (hs_codes.hs22_conversion), sharing a's flows equally with the
-n(a) HS22 codes that convert to a as well:
+are in HS2022 codes (classificationCode H6), as reporters file them. The trade of each code a of the build's
+revision is carried by the n(a) HS22 codes that make it up (hs_codes.hs22_carriers: those the UNSD conversion
+sends to a, or, when none does, those the correlation tables link to it), shared equally:
 
 - China's imports from partner e: BACI's flow e -> China of a x 1000 / n(a), plus a CIF margin of 2.5-6.5%
   (freight and insurance, fixed per e, c and year); the World record (partner 0) sums every partner's.
@@ -16,21 +16,21 @@ n(a) HS22 codes that convert to a as well:
 - Monthly records: the year's record times the month's seasonal weight (twelve weights summing to 1).
 
 No record where BACI has no flow. Converted back to the build's revision, the records give the BACI
-sample's values (China's imports times the CIF margin), so sector figures do not jump where Comtrade
-years follow BACI years, and a year in both shows a realistic CIF/FOB gap.
+sample's values (China's imports times the CIF margin), code for code where the conversion sends them
+back to a, and within the sector where it sends them to a neighbour, so sector figures do not jump where
+Comtrade years follow BACI years, and a year in both shows a realistic CIF/FOB gap.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from dagster_project.hs_codes import hs22_conversion
+from dagster_project.hs_codes import hs22_carriers
 from dagster_project.sample.baci_sample import year_trade
 from dagster_project.sources import landing
 from dagster_project.sources.comtrade import ANNUAL_REF_MONTH, CHINA, WORLD, ComtradeRequest
@@ -134,17 +134,19 @@ def _records(
 def _china_flows(hs22_codes: list[str], years: list[int], hs_revision: str) -> pl.DataFrame:
     """The BACI sample's flows into and out of China, one row per HS22 code standing for the flow's product:
     i, j, cmd, year, fob (USD: the flow's value / n(a)) and net_wgt (kg)."""
-    conversion = hs22_conversion(hs_revision)
-    sharing = Counter(conversion.values())  # n(a): how many HS22 codes convert to a
+    asked = set(hs22_codes)
     codes = pl.DataFrame(
-        [(code, conversion[code], sharing[conversion[code]]) for code in hs22_codes if code in conversion],
+        [(code, product, len(carriers)) for product, carriers in hs22_carriers(hs_revision).items()
+         for code in carriers if code in asked],
         schema={"cmd": pl.String, "k": pl.String, "n": pl.Int32}, orient="row",
     )
     trade = pl.concat([year_trade(hs_revision, year).with_columns(pl.lit(year, pl.Int32).alias("year"))
                        for year in years])
     flows = trade.filter((pl.col("i") == CHINA) | (pl.col("j") == CHINA)).join(codes, on="k")
-    # As the BACI file holds it: thousand USD rounded to 3 decimals.
-    flows = flows.with_columns((pl.col("v").round(3) * 1000 / pl.col("n")).alias("fob")).sort("i", "j", "cmd", "year")
+    # As the BACI file holds it: thousand USD rounded to 3 decimals; an HS22 code carrying several codes' trade
+    # reports it as one flow.
+    flows = (flows.with_columns((pl.col("v").round(3) * 1000 / pl.col("n")).alias("fob"))
+             .group_by("i", "j", "cmd", "year").agg(pl.col("fob").sum()).sort("i", "j", "cmd", "year"))
     # Both sides of a flow see the same unit value, so the mirror's weight agrees with China's.
     low, high = UNIT_VALUE_USD_PER_KG
     product_value = low * (high / low) ** _uniform(2, flows["cmd"])
