@@ -8,26 +8,27 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from dagster_project.dbt_docs import MANIFEST_PATH
-from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, Settings, SettingsError, load_settings
+from dagster_project import dbt_docs
+from dagster_project.settings import BIN_DIR, PROJECT_ROOT, Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
+UI_STOP_SECONDS = 30  # for dagster dev to stop its webserver and daemon before what is left is ended
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: dict[str, str] | None = None) -> int:
+    """Run one command; the settings come from `env` (this process's environment by default) and the flags."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        _apply_overrides(args)
-        settings = load_settings()
+        settings = load_settings({**(os.environ if env is None else env), **_overrides(args)})
         return args.handler(args, settings)
     except SettingsError as error:
         print(f"tradedep: {error}", file=sys.stderr)
@@ -106,16 +107,14 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def _apply_overrides(args: argparse.Namespace) -> None:
-    """Command-line flags override the environment; the settings object reads both the same way."""
-    if getattr(args, "sample", False):
-        os.environ["TRADEDEP_SAMPLE"] = "1"
+def _overrides(args: argparse.Namespace) -> dict[str, str]:
+    """Command-line flags as the environment variables they override; the settings object reads both the same way."""
+    flags = {"TRADEDEP_SAMPLE": getattr(args, "sample", False), "TRADEDEP_REFRESH": getattr(args, "refresh", False),
+             "TRADEDEP_FORCE": getattr(args, "force", False)}
+    overrides = {name: "1" for name, given in flags.items() if given}
     if getattr(args, "years", None):
-        os.environ["TRADEDEP_YEARS"] = args.years
-    if getattr(args, "refresh", False):
-        os.environ["TRADEDEP_REFRESH"] = "1"
-    if getattr(args, "force", False):
-        os.environ["TRADEDEP_FORCE"] = "1"
+        overrides["TRADEDEP_YEARS"] = args.years
+    return overrides
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
@@ -140,9 +139,8 @@ def _run_build(args: argparse.Namespace, settings: Settings) -> int:
         if problem:
             print(problem, file=sys.stderr)
             return EXIT_USAGE
-    os.environ.update(settings.process_env())
     prepare_dagster_home(settings)
-    prepare_dbt_manifest(settings)
+    dbt_docs.prepare_manifest(settings)
     from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
 
     if args.verbose:
@@ -207,33 +205,47 @@ def prepare_dagster_home(settings: Settings) -> None:
         config.write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8")
 
 
-def prepare_dbt_manifest(settings: Settings) -> None:
-    """Parse the dbt project into target/manifest.json when a model, seed or macro changed since."""
-    manifest = MANIFEST_PATH
-    sources = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
-    if manifest.exists() and manifest.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
-        return
-    subprocess.run(
-        [BIN_DIR / "dbt", "parse", "--quiet", "--project-dir", DBT_PROJECT_DIR, "--profiles-dir", DBT_PROJECT_DIR,
-         "--vars", json.dumps(settings.dbt_vars())],
-        check=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-    )
-
-
 def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    """`dagster dev` (webserver and daemon) for these settings; SIGINT or SIGTERM stops it and every process it
+    started."""
     prepare_dagster_home(settings)
-    prepare_dbt_manifest(settings)
-    command = [BIN_DIR / "dagster", "dev", "-m", "dagster_project.definitions",
-               "--host", args.host, "--port", str(args.port)]
+    dbt_docs.prepare_manifest(settings)
+    # From the repository root, `dagster dev` loads the code location pyproject.toml names (tradedep).
+    command = [BIN_DIR / "dagster", "dev", "--host", args.host, "--port", str(args.port)]
+    # The child builds its own Settings from this environment: the same values as these.
+    env = {**os.environ, **settings.process_env(), "PATH": os.pathsep.join([str(BIN_DIR), os.environ.get("PATH", "")])}
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)")
-    return subprocess.run(command, env={**os.environ, **settings.process_env()}, cwd=DBT_PROJECT_DIR.parent).returncode
+    # Its own session: a signal reaches it once, from here, and its whole group can be ended at the last. SIGINT
+    # handled as usual there even when this process ignores it (started in the background), as dagster dev stops
+    # on SIGINT and SIGTERM alike only then.
+    dagster = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    stop_asked: list[float] = []
+
+    def forward(number: int, _frame: object) -> None:
+        if dagster.poll() is None:
+            dagster.send_signal(number)  # dagster dev stops its webserver and daemon
+        stop_asked.append(time.monotonic())
+
+    previous = {number: signal.signal(number, forward) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while dagster.poll() is None and not (stop_asked and time.monotonic() - stop_asked[0] > UI_STOP_SECONDS):
+            time.sleep(0.2)
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        try:
+            os.killpg(dagster.pid, signal.SIGKILL)  # whatever it started and left behind
+        except ProcessLookupError:
+            pass
+        dagster.wait()
+    return EXIT_OK if stop_asked else dagster.returncode
 
 
 def _sql(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
-    from dagster_project import dbt_docs, query_output
+    from dagster_project import query_output
     from dagster_project.warehouse import WarehouseBusyError, connect
 
     try:
@@ -248,7 +260,7 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
     try:
         descriptions = {}
         if args.tables:
-            prepare_dbt_manifest(settings)
+            dbt_docs.prepare_manifest(settings)
             descriptions = dbt_docs.relation_descriptions(dbt_docs.load())
         with connect(settings.warehouse_path, read_only=True) as con:
             query_output.marts_first(con)
@@ -284,7 +296,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from dagster_project import dbt_docs, exports
+    from dagster_project import exports
     from dagster_project.quality import mart_suites
 
     default = "csv" if args.excel else ",".join(exports.FORMATS)
@@ -300,7 +312,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     if checked != EXIT_OK:
         print("tradedep export: nothing exported, because the marts failed their checks", file=sys.stderr)
         return checked
-    prepare_dbt_manifest(settings)
+    dbt_docs.prepare_manifest(settings)
     try:
         written = exports.export_marts(settings.warehouse_path, destination, dbt_docs.MANIFEST_PATH, formats, args.excel)
     except exports.ExportError as error:

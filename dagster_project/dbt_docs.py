@@ -1,17 +1,18 @@
 """What the dbt project says about its tables, read from dbt's manifest.json: descriptions, columns, keys.
 
 No Dagster imports, so the CLI can list tables without loading Dagster. The manifest is written by
-`dbt parse` (the CLI runs it when the project changed; see cli.prepare_dbt_manifest).
+`dbt parse` when the project changed (prepare_manifest).
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, Settings
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
@@ -26,6 +27,18 @@ class MartDoc:
     description: str
     columns: list[dict[str, str]]  # name, data_type, description
     key: list[str]  # the columns of its unique / unique_combination test; empty when it declares none
+
+
+def prepare_manifest(settings: Settings) -> None:
+    """Parse the dbt project into target/manifest.json when a model, seed, macro or setting changed since."""
+    inputs = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
+    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
+        return
+    subprocess.run(
+        [BIN_DIR / "dbt", "parse", "--quiet", "--project-dir", DBT_PROJECT_DIR, "--profiles-dir", DBT_PROJECT_DIR,
+         "--vars", json.dumps(settings.dbt_vars())],
+        check=True,
+    )
 
 
 def load(manifest_path: Path = MANIFEST_PATH) -> dict[str, Any]:

@@ -1,21 +1,26 @@
-"""The one Dagster entry point: `dagster dev` from the repository root loads `defs` from here."""
+"""The one Dagster entry point: `tradedep ui` (or `dagster dev` from the repository root) loads `defs` from here."""
 
 from __future__ import annotations
 
 import logging
 import warnings
+from functools import cache
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
+from dagster_project import dbt_docs
 from dagster_project.assets.baci import build_baci_assets
-from dagster_project.assets.dbt import DBT_PROJECT, build_dbt_assets
+from dagster_project.assets.dbt import build_dbt_assets
 from dagster_project.assets.outputs import build_output_assets
+from dagster_project.assets.resources import build_resources
 from dagster_project.assets.sources import build_source_assets
 from dagster_project.quality.checks import build_quality_checks
-from dagster_project.settings import BIN_DIR, Settings, load_settings
+from dagster_project.settings import Settings, load_settings
 
 BUILD_JOB = "build_all"
+# The code location's name (pyproject.toml's [tool.dagster] code_location_name): runs of `tradedep build` are
+# created with it as their origin, so the UI shows them beside the runs launched from it.
+CODE_LOCATION = "tradedep"
 # One run covers every configured year: the yearly assets load their partitions in sequence.
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -36,9 +41,18 @@ class _SingularTestNotice(logging.Filter):
 logging.getLogger("dagster.builtin").addFilter(_SingularTestNotice())
 
 
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What the webserver and its run workers load: the settings from their environment (`tradedep ui` passes its
+    own), with the dbt manifest parsed first if the project changed."""
+    settings = load_settings()
+    dbt_docs.prepare_manifest(settings)
+    return build_definitions(settings)
+
+
+@cache
 def build_definitions(settings: Settings) -> dg.Definitions:
-    settings.export_to_environ()  # dbt, run as a child process, must see the same warehouse path
-    DBT_PROJECT.prepare_if_dev()  # parses the dbt project under `dagster dev` only
+    """Every asset, check, job and schedule for these settings; built once per process and settings."""
     dbt_assets_def = build_dbt_assets(settings)
     jobs = build_jobs()
     return dg.Definitions(
@@ -47,7 +61,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=build_quality_checks(settings, dbt_assets_def),
         jobs=jobs,
         schedules=[build_monthly_refresh(settings, jobs[0])],
-        resources={"dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(BIN_DIR / "dbt"))},
+        resources=build_resources(settings),
         # DuckDB allows one writer per file: run steps one after another in the run's process.
         executor=dg.in_process_executor,
     )
@@ -95,4 +109,6 @@ def partition_range_tags(settings: Settings) -> dict[str, str]:
     return {RANGE_START_TAG: str(settings.years[0]), RANGE_END_TAG: str(settings.years[-1])}
 
 
-defs = build_definitions(load_settings())
+def run_tags(settings: Settings, job: dg.JobDefinition) -> dict[str, str]:
+    """The tags of a run of the job started outside the UI: the years it covers when it has the yearly assets."""
+    return partition_range_tags(settings) if job.partitions_def is not None else {}

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import ast
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 
+# Not public API (dagster is pinned): a run created with the origin the UI gives its own runs, executed here.
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.execution.api import execute_run
+from dagster._core.execution.execution_result import ExecutionResult
+from dagster._core.remote_origin import ManagedGrpcPythonEnvCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+
 from dagster_project.build_output import Progress
-from dagster_project.definitions import BUILD_JOB, build_definitions, partition_range_tags
-from dagster_project.settings import SOURCES, Settings
+from dagster_project.definitions import BUILD_JOB, CODE_LOCATION, build_definitions, run_tags
+from dagster_project.settings import PROJECT_ROOT, SOURCES, Settings
 from dagster_project.warehouse import connect
 
-SELECTION_JOB = "build_selection"
 FAILURE_LINES = 3  # of each failure's message in the summary; the log file has all of it
 STEP_ENDS = {dg.DagsterEventType.STEP_SUCCESS: "ok", dg.DagsterEventType.STEP_FAILURE: "FAILED",
              dg.DagsterEventType.STEP_SKIPPED: "skipped"}
@@ -72,27 +79,19 @@ def _first_lines(text: str) -> str:
 def run_build(settings: Settings, select: str | None = None, progress: Progress | None = None) -> BuildOutcome:
     """Materialise every asset (or the selection) in one in-process run against the persistent instance;
     `progress` is told of each step as it ends."""
-    defs = build_definitions(settings)
-    job_name = BUILD_JOB
-    if select:
-        job_name = SELECTION_JOB
-        selection_job = dg.define_asset_job(SELECTION_JOB, selection=dg.AssetSelection.from_string(select))
-        defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[selection_job]))
-    job = defs.resolve_job_def(job_name)
-    tags = {}
-    if job.partitions_def is not None:
-        tags = partition_range_tags(settings)
+    job = build_definitions(settings).resolve_job_def(BUILD_JOB)
+    # A selection runs as a subset of build_all, listed under that job in the UI.
+    selected = sorted(dg.AssetSelection.from_string(select).resolve(job.asset_layer.asset_graph)) if select else None
     loggers: dict = {"console": {"config": {"log_level": "INFO"}}}
     if progress is not None:
         job = job.with_logger_defs({**dg.default_loggers(), "progress": progress_logger(progress)})
         loggers["progress"] = {}
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            run_config={"loggers": loggers},
-            instance=instance,
-            tags=tags,
-            raise_on_error=False,
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        run = instance.create_run_for_job(
+            job_def=job, run_config={"loggers": loggers}, tags={**job.run_tags, **run_tags(settings, job)},
+            asset_selection=set(selected) if selected else None, remote_job_origin=ui_origin(job.name),
         )
+        result = execute_run(InMemoryJob(job), run, instance)
     materialisations = result.get_asset_materialization_events()
     evaluations = result.get_asset_check_evaluations()
     return BuildOutcome(
@@ -108,6 +107,15 @@ def run_build(settings: Settings, select: str | None = None, progress: Progress 
         reused_checks=sum(_metadata_value(evaluation.metadata, "validated_again") is False for evaluation in evaluations),
         coverage=source_coverage(settings.warehouse_path),
     )
+
+
+def ui_origin(job_name: str) -> RemoteJobOrigin:
+    """Where the UI says a run comes from: the job in the code location `tradedep ui` serves. A run created with it
+    is listed under its job, on the Overview timeline and on each asset, as the runs launched from the UI are."""
+    target = LoadableTargetOrigin(executable_path=sys.executable, module_name="dagster_project.definitions",
+                                  working_directory=str(PROJECT_ROOT))
+    location = ManagedGrpcPythonEnvCodeLocationOrigin(loadable_target_origin=target, location_name=CODE_LOCATION)
+    return RemoteJobOrigin(RemoteRepositoryOrigin(location, "__repository__"), job_name)
 
 
 def source_coverage(warehouse: Path) -> str | None:
@@ -138,7 +146,7 @@ def _metadata_value(metadata: dict, name: str) -> object:
     return getattr(entry, "value", entry)
 
 
-def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+def _failures(result: ExecutionResult) -> list[str]:
     """Readable reasons: failed checks with their descriptions, then failed steps with their errors."""
     reasons = [
         f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed: {evaluation.description}"
@@ -150,10 +158,13 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
             error = event.step_failure_data.error
             # The cause is the user-facing error; the outer message only says that the step failed.
             reasons.append(f"step {event.step_key} failed: {(error.cause or error).message.strip()}")
+        elif event.is_run_failure and getattr(event.event_specific_data, "error", None):
+            error = event.event_specific_data.error  # e.g. a resource could not start: the build lock is taken
+            reasons.append(f"run failed: {(error.cause or error).message.strip()}")
     return reasons
 
 
-def _failed_sources(result: dg.ExecuteInProcessResult, settings: Settings) -> dict[str, str]:
+def _failed_sources(result: ExecutionResult, settings: Settings) -> dict[str, str]:
     """The optional sources (not BACI) whose landing or raw step failed, with the cause: those a build can do
     without for now (TRADEDEP_SOURCES)."""
     failed = {}

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import yaml
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 # Console scripts of this environment (dbt, dagster), found beside its Python even when it is not activated.
@@ -27,6 +29,9 @@ DEFAULT_OECD_URL = "https://sdmx.oecd.org"
 DEFAULT_WORLDBANK_URL = "https://api.worldbank.org"
 # BACI is the backbone of every trade figure; the others can be switched off with TRADEDEP_SOURCES.
 SOURCES = ("baci", "comtrade", "oecd_tiva", "worldbank")
+# The dbt vars these settings compute (Settings.dbt_vars); every other var of dbt_project.yml is an analysis
+# parameter (a threshold, a window, a partner group) that TRADEDEP_<NAME> overrides.
+COMPUTED_DBT_VARS = ("hs_revision", "first_year", "last_year", "sources", "splice_comtrade", "warehouse_path")
 
 
 class SettingsError(ValueError):
@@ -111,6 +116,12 @@ class Settings:
     oecd_throttle_seconds: float = 60.0
     max_bad_row_share: float = 0.001  # past this share of malformed rows in a file, its load fails
     worldbank_url: str = DEFAULT_WORLDBANK_URL
+    # The analysis parameters as (name, value) pairs: dbt_project.yml's vars, overridden by TRADEDEP_<NAME>.
+    analysis: tuple[tuple[str, object], ...] = ()
+
+    def parameter(self, name: str) -> object:
+        """One analysis parameter (a dbt var), e.g. parameter("chokepoint_group")."""
+        return dict(self.analysis)[name]
 
     def landing_for(self, source: str) -> Path:
         """A source's landing folder; the synthetic sample lands apart so it never stands in for a download."""
@@ -154,8 +165,15 @@ class Settings:
         return self.data_dir / "report" / "index.html"
 
     def dbt_vars(self) -> dict[str, object]:
-        """Values dbt models need from the settings, passed as --vars."""
+        """Every dbt var, passed as --vars on each dbt call: the models' and the warehouse path, which
+        dbt/profiles.yml reads."""
+        return {**self.model_vars(), "warehouse_path": str(self.warehouse_path)}
+
+    def model_vars(self) -> dict[str, object]:
+        """The vars the models read: the analysis parameters and what the build covers. (Where the warehouse
+        file is changes no model's result.)"""
         return {
+            **dict(self.analysis),
             "hs_revision": self.hs_revision,
             "first_year": self.years[0],
             "last_year": self.years[-1],
@@ -165,7 +183,8 @@ class Settings:
         }
 
     def process_env(self) -> dict[str, str]:
-        """Environment for child processes (dbt, the Dagster webserver) so they see the same settings."""
+        """Environment for a child process that loads its own settings (the Dagster webserver and its code
+        server): the same values, so it builds the same Settings."""
         return {
             "TRADEDEP_DATA_DIR": str(self.data_dir),
             "TRADEDEP_WAREHOUSE": str(self.warehouse_path),
@@ -186,19 +205,9 @@ class Settings:
             "TRADEDEP_SAMPLE": "1" if self.sample else "0",
             "TRADEDEP_REFRESH": "1" if self.refresh else "0",
             "TRADEDEP_FORCE": "1" if self.force else "0",
+            **{parameter_variable(name): _parameter_text(value) for name, value in self.analysis},
             "DAGSTER_HOME": str(self.dagster_home),
         }
-
-    def export_to_environ(self) -> None:
-        """Make these settings the environment of child processes (dbt, the webserver).
-
-        This environment's console scripts (dbt) go first on PATH, so they are found even when the
-        virtual environment is not activated (e.g. `.venv/bin/dagster dev`).
-        """
-        os.environ.update({name: value for name, value in self.process_env().items() if name.startswith("TRADEDEP_")})
-        path = os.environ.get("PATH", "")
-        if str(BIN_DIR) not in path.split(os.pathsep):
-            os.environ["PATH"] = os.pathsep.join([str(BIN_DIR), path]) if path else str(BIN_DIR)
 
     def _years_contiguous(self) -> bool:
         return list(self.years) == list(range(self.years[0], self.years[-1] + 1))
@@ -251,7 +260,47 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         oecd_throttle_seconds=_number(env, "TRADEDEP_OECD_THROTTLE", 60.0, 0, 3600, "seconds"),
         max_bad_row_share=_number(env, "TRADEDEP_MAX_BAD_ROW_SHARE", 0.001, 0, 1, "a share"),
         worldbank_url=_url(env, "TRADEDEP_WORLDBANK_URL", DEFAULT_WORLDBANK_URL),
+        analysis=_analysis_parameters(env),
     )
+
+
+def parameter_variable(name: str) -> str:
+    """The environment variable that overrides an analysis parameter: dependency_hhi -> TRADEDEP_DEPENDENCY_HHI."""
+    return f"TRADEDEP_{name.upper()}"
+
+
+def analysis_defaults() -> dict[str, object]:
+    """The analysis parameters' defaults: dbt_project.yml's vars (their one home, also used when dbt runs by hand)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return {name: value for name, value in project["vars"].items() if name not in COMPUTED_DBT_VARS}
+
+
+def _parameter_text(value: object) -> str:
+    """A parameter as its environment variable's text (_parameter's inverse)."""
+    return ("1" if value else "0") if isinstance(value, bool) else str(value)
+
+
+def _analysis_parameters(env: dict[str, str]) -> tuple[tuple[str, object], ...]:
+    return tuple((name, _parameter(env, name, default)) for name, default in analysis_defaults().items())
+
+
+def _parameter(env: dict[str, str], name: str, default: object) -> object:
+    """TRADEDEP_<NAME> when set, read as the same type as the default (a number, text or true/false)."""
+    variable = parameter_variable(name)
+    text = env.get(variable, "").strip()
+    if not text:
+        return default
+    if isinstance(default, bool):
+        return _flag({variable: text}, variable)
+    if isinstance(default, int | float):
+        try:
+            value = float(text)
+        except ValueError:
+            raise SettingsError(f"{variable}={text!r}: expected a number (default {default})") from None
+        if isinstance(default, int) and not value.is_integer():
+            raise SettingsError(f"{variable}={text!r}: expected a whole number (default {default})")
+        return int(value) if isinstance(default, int) else value
+    return text
 
 
 def _url(env: dict[str, str], name: str, default: str) -> str:

@@ -27,14 +27,22 @@ class WarehouseBusyError(RuntimeError):
     """Another process holds the warehouse file's lock."""
 
 
+# The build locks this process holds: a run inside `tradedep build` is already covered by the CLI's lock.
+_HELD_BUILD_LOCKS: set[Path] = set()
+
+
 @contextmanager
 def build_lock(path: Path) -> Iterator[None]:
     """Hold the warehouse's build lock for a whole build; a second build gets a WarehouseBusyError at once.
 
     DuckDB's own lock lasts one operation, so without this a second build could write between two
     assets of the first. The lock is the operating system's (flock): it ends with the process, even
-    one killed with SIGKILL, so it is never left stale.
+    one killed with SIGKILL, so it is never left stale. Taken again by the process that holds it, it
+    does nothing (a run of `tradedep build` runs in the process that took it).
     """
+    if path in _HELD_BUILD_LOCKS:
+        yield
+        return
     lock_path = path.with_name(f".{path.name}.build-lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a+", encoding="utf-8") as handle:
@@ -49,9 +57,11 @@ def build_lock(path: Path) -> Iterator[None]:
         handle.truncate(0)
         handle.write(f"pid {os.getpid()}, started {datetime.now(UTC).isoformat(timespec='seconds')}\n")
         handle.flush()
+        _HELD_BUILD_LOCKS.add(path)
         try:
             yield
         finally:
+            _HELD_BUILD_LOCKS.discard(path)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

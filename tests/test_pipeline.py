@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -158,6 +159,54 @@ def test_definitions_validate_and_the_graph_is_connected(built):
         and spec.asset_key == dg.AssetKey(["marts", "fct_sector_dependency"])
         for spec in specs
     )
+
+
+HOLD_BUILD_LOCK = """
+import sys, time
+from pathlib import Path
+from dagster_project.warehouse import build_lock
+with build_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    time.sleep(600)
+"""
+REPORT_ONLY = 'key:"report/dependency_report"'
+
+
+def test_a_run_launched_outside_tradedep_build_takes_the_build_lock(built_copy):
+    """A run the UI launches executes the job in a run worker, without the CLI: its warehouse write-lock resource
+    takes the lock `tradedep build` holds, so while a build runs it fails at once, naming the holder."""
+    from dagster_project.pipeline import run_build
+
+    settings = built_copy.settings
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_BUILD_LOCK, str(settings.warehouse_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        blocked = run_build(settings, REPORT_ONLY)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not blocked.success and not blocked.materialized
+    assert any(f"A build is already running on {settings.warehouse_path} (pid {holder.pid}" in failure
+               for failure in blocked.failures), blocked.failures
+    assert run_build(settings, REPORT_ONLY).materialized == ["report/dependency_report"]  # free again
+
+
+def test_a_build_makes_its_definitions_once_and_its_runs_show_in_the_ui(built_copy):
+    """The CLI builds the Dagster definitions once per process (the entry point builds nothing on import), and the
+    run carries the origin the UI gives its own runs: the job of the code location `tradedep ui` serves."""
+    from dagster_project.definitions import CODE_LOCATION
+
+    count = ("import sys\nfrom dagster_project import cli, definitions\ncode = cli.main(sys.argv[1:])\n"
+             "print(definitions.build_definitions.cache_info().misses)\nsys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", count, "build", "--sample", "--select", REPORT_ONLY],
+                            env=built_copy.env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1] == "1", result.stdout[-2000:] + result.stderr[-2000:]
+    run, materialisations, _ = last_run(built_copy.settings)
+    assert run.job_name == "build_all" and run.asset_selection == {dg.AssetKey(["report", "dependency_report"])}
+    origin = run.remote_job_origin.repository_origin
+    assert (origin.repository_name, origin.code_location_origin.location_name) == ("__repository__", CODE_LOCATION)
+    assert [m.asset_key for m in materialisations] == [dg.AssetKey(["report", "dependency_report"])]
 
 
 def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built_copy):
@@ -345,10 +394,10 @@ def test_the_marts_recover_the_patterns_the_sample_was_generated_with(built):
 
 
 def test_dbt_docs_generate(built, tmp_path):
-    env = {**built.env, "TRADEDEP_WAREHOUSE": str(built.settings.warehouse_path)}
     result = subprocess.run(
-        [BIN_DIR / "dbt", "docs", "generate", "--static", "--profiles-dir", ".", "--target-path", str(tmp_path)],
-        env=env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=300,
+        [BIN_DIR / "dbt", "docs", "generate", "--static", "--profiles-dir", ".", "--target-path", str(tmp_path),
+         "--vars", json.dumps(built.settings.dbt_vars())],
+        env=built.env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:]
     catalog = json.loads((tmp_path / "catalog.json").read_text())

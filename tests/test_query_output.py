@@ -1,5 +1,6 @@
 """How `tradedep sql` prints results: a readable table, exact CSV and JSON, the marts first on the search path."""
 
+import functools
 import io
 import json
 from decimal import Decimal
@@ -74,15 +75,15 @@ def test_the_marts_come_first_and_show_tables_lists_them(con):
         '"schema","name","kind","description"', '"marts","fct_example","table","An example mart."', '"raw","t","view",']
 
 
-def test_the_command_writes_to_a_file_and_names_what_it_cannot_read_or_write(monkeypatch, tmp_path, capsys):
+def test_the_command_writes_to_a_file_and_names_what_it_cannot_read_or_write(tmp_path, capsys):
     from dagster_project import cli
 
-    monkeypatch.setenv("TRADEDEP_DATA_DIR", str(tmp_path))
-    assert cli.main(["sql", "--file", str(tmp_path / "missing.sql")]) == cli.EXIT_USAGE
+    main = functools.partial(cli.main, env={"TRADEDEP_DATA_DIR": str(tmp_path)})
+    assert main(["sql", "--file", str(tmp_path / "missing.sql")]) == cli.EXIT_USAGE
     assert "cannot read the query from" in capsys.readouterr().err
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")):
         pass
-    assert cli.main(["sql", "SELECT 42 AS answer", "--format", "csv", "--out", str(tmp_path / "a.csv")]) == cli.EXIT_OK
+    assert main(["sql", "SELECT 42 AS answer", "--format", "csv", "--out", str(tmp_path / "a.csv")]) == cli.EXIT_OK
     assert (tmp_path / "a.csv").read_text() == "answer\n42\n" and capsys.readouterr().out == ""
-    assert cli.main(["sql", "SELECT 1", "--out", str(tmp_path / "no" / "a.csv")]) == cli.EXIT_FAILED
+    assert main(["sql", "SELECT 1", "--out", str(tmp_path / "no" / "a.csv")]) == cli.EXIT_FAILED
     assert f"cannot write {tmp_path / 'no' / 'a.csv'}" in capsys.readouterr().err

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 
@@ -94,8 +93,7 @@ def build_real(case: RealCase, data_dir) -> dict:
     result = subprocess.run(
         [BIN_DIR / "dbt", "build", "--exclude-resource-type", "test", "unit_test", "--profiles-dir", ".",
          "--target-path", str(target), "--log-path", str(target), "--vars", json.dumps(settings.dbt_vars())],
-        cwd=DBT_PROJECT_DIR, env={**os.environ, "TRADEDEP_WAREHOUSE": str(settings.warehouse_path),
-                                  "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        cwd=DBT_PROJECT_DIR,
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:]
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:

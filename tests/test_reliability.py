@@ -278,11 +278,9 @@ def test_an_empty_reference_file_is_refused_naming_it(tmp_path, member):
 
 @pytest.mark.parametrize("args", [["build", "--years", "2010-2013"], ["build", "--years", "2015;DROP TABLE x"],
                                   ["sql", "SELECT 1"]])
-def test_bad_settings_stop_the_command_at_start_with_the_variable_named(monkeypatch, capsys, tmp_path, args):
-    monkeypatch.setenv("TRADEDEP_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("TRADEDEP_HS_REVISION", "HS12" if args[0] == "build" else "HS2030")
-    monkeypatch.setenv("TRADEDEP_YEARS", "")  # recorded, so the value the command sets is undone after the test
-    assert cli.main(args) == cli.EXIT_USAGE
+def test_bad_settings_stop_the_command_at_start_with_the_variable_named(capsys, tmp_path, args):
+    env = {"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_HS_REVISION": "HS12" if args[0] == "build" else "HS2030"}
+    assert cli.main(args, env) == cli.EXIT_USAGE
     error = capsys.readouterr().err
     assert ("TRADEDEP_YEARS" if args[0] == "build" else "TRADEDEP_HS_REVISION") in error and "Traceback" not in error
     assert list(tmp_path.iterdir()) == []  # nothing was started nor written
@@ -310,13 +308,64 @@ def test_every_host_option_defaults_to_this_machine_only():
 
 def test_the_ui_command_binds_127_0_0_1_unless_told_otherwise(monkeypatch, tmp_path):
     started: list[list[str]] = []
-    monkeypatch.setattr(cli.subprocess, "run", lambda command, **_: started.append([str(p) for p in command])
-                        or subprocess.CompletedProcess(command, 0))
-    monkeypatch.setattr(cli, "prepare_dbt_manifest", lambda settings: None)
-    monkeypatch.setenv("TRADEDEP_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("TRADEDEP_YEARS", "")
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert cli.main(["ui"]) == 0 and cli.main(["ui", "--host", "0.0.0.0", "--port", "8080"]) == 0
+    real_popen = subprocess.Popen
+
+    def popen(command, **options):  # records the command and runs one that exits at once in its place
+        started.append([str(part) for part in command])
+        return real_popen(["true"], start_new_session=True)
+
+    monkeypatch.setattr(cli.subprocess, "Popen", popen)
+    monkeypatch.setattr(cli.dbt_docs, "prepare_manifest", lambda settings: None)
+    env = {"TRADEDEP_DATA_DIR": str(tmp_path)}
+    assert cli.main(["ui"], env) == 0 and cli.main(["ui", "--host", "0.0.0.0", "--port", "8080"], env) == 0
     default, explicit = started
     assert default[default.index("--host") + 1] == "127.0.0.1"
     assert explicit[explicit.index("--host") + 1] == "0.0.0.0" and explicit[explicit.index("--port") + 1] == "8080"
+
+
+
+FAKE_DAGSTER_DEV = """#!/bin/bash
+# Stands in for `dagster dev`: it ends on SIGTERM, but a process it started ignores the signal.
+(trap '' INT TERM; exec sleep 600) &
+echo $! > "$LEFT_BEHIND_PID_FILE"
+trap 'exit 0' INT TERM
+sleep 600 & wait
+"""
+RUN_UI = """
+import sys
+from pathlib import Path
+from dagster_project import cli
+cli.BIN_DIR = Path(sys.argv[1])  # where `dagster` is found
+cli.dbt_docs.prepare_manifest = lambda settings: None
+sys.exit(cli.main(["ui"]))
+"""
+
+
+def test_sigterm_to_the_ui_stops_what_it_started_even_what_ignores_the_signal(tmp_path):
+    fake_bin, pid_file = tmp_path / "bin", tmp_path / "left_behind.pid"
+    fake_bin.mkdir()
+    (fake_bin / "dagster").write_text(FAKE_DAGSTER_DEV)
+    (fake_bin / "dagster").chmod(0o755)
+    env = {**os.environ, "TRADEDEP_DATA_DIR": str(tmp_path / "data"), "LEFT_BEHIND_PID_FILE": str(pid_file)}
+    ui = subprocess.Popen([sys.executable, "-c", RUN_UI, str(fake_bin)], env=env, cwd=PROJECT_ROOT,
+                          stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left_behind = int(pid_file.read_text())
+    ui.send_signal(signal.SIGTERM)
+    assert ui.wait(timeout=60) == 0
+    for _ in range(50):  # the group's SIGKILL is delivered at once; its reaping may take a moment
+        if not running(left_behind):
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"process {left_behind}, started by the UI's child, is still running")
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

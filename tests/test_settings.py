@@ -1,8 +1,9 @@
+import re
 from datetime import date
 
 import pytest
 
-from dagster_project.settings import SettingsError, load_settings, parse_months, parse_years
+from dagster_project.settings import DBT_PROJECT_DIR, SettingsError, load_settings, parse_months, parse_years
 
 
 def test_years_accept_ranges_and_lists():
@@ -137,3 +138,31 @@ def test_comtrade_months_take_a_range_or_none_and_travel_to_child_processes(tmp_
 def test_bad_comtrade_months_are_refused_with_the_variable_named(text, message):
     with pytest.raises(SettingsError, match=f"TRADEDEP_COMTRADE_MONTHS={text!r}: .*{message}"):
         parse_months(text, date(2026, 12, 2))
+
+
+def test_analysis_parameters_come_from_dbt_project_and_can_be_overridden(tmp_path):
+    defaults = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)})
+    assert defaults.parameter("dependency_hhi") == 0.4 and defaults.parameter("chokepoint_group") == "US+EU"
+    changed = load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), "TRADEDEP_DEPENDENCY_HHI": "0.25",
+                             "TRADEDEP_TREND_WINDOW_YEARS": "4", "TRADEDEP_CLAIM_PARTNER_GROUP": "US"})
+    variables = changed.dbt_vars()
+    assert (variables["dependency_hhi"], variables["trend_window_years"], variables["claim_partner_group"]) == (0.25, 4, "US")
+    assert variables["warehouse_path"] == str(tmp_path / "warehouse.duckdb")  # dbt's profile reads it from here
+    assert load_settings(changed.process_env()) == changed  # a child process (the UI) gets the same parameters
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("TRADEDEP_DEPENDENCY_HHI", "high", "TRADEDEP_DEPENDENCY_HHI='high': expected a number"),
+    ("TRADEDEP_PERSISTENT_WINDOW_YEARS", "2.5", "TRADEDEP_PERSISTENT_WINDOW_YEARS='2.5': expected a whole number"),
+])
+def test_a_parameter_of_the_wrong_kind_is_named(tmp_path, variable, value, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), variable: value})
+
+
+def test_every_dbt_var_the_models_read_is_passed_by_the_settings(tmp_path):
+    """A var a model reads but the settings do not pass would silently take dbt_project.yml's value, whatever the
+    user set: every var() in the dbt project is among the settings' dbt vars."""
+    read = {match for path in DBT_PROJECT_DIR.glob("**/*.sql") if "target" not in path.parts
+            for match in re.findall(r"var\(\s*['\"](\w+)['\"]", path.read_text(encoding="utf-8"))}
+    assert read and read <= set(load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)}).dbt_vars())

@@ -10,9 +10,12 @@ import csv
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -21,12 +24,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from dagster_project.definitions import CODE_LOCATION
 from dagster_project.settings import BIN_DIR, PROJECT_ROOT
 from sample_build import query, tradedep
 
 pytestmark = pytest.mark.pipeline
 GROUPS = {"raw", "seeds", "staging", "intermediate", "marts", "quality", "exports", "report"}
-LOCATION = "dagster_project.definitions"
+LOCATION = CODE_LOCATION  # what `tradedep ui` serves (pyproject.toml's [tool.dagster])
 
 
 def marts(settings) -> list[str]:
@@ -53,18 +57,24 @@ def render_dom(url: str) -> str:
     return result.stdout
 
 
+@dataclass
+class RunningUI:
+    url: str
+    process: subprocess.Popen  # `tradedep ui`
+
+
 @pytest.fixture(scope="module")
-def webserver(built, tmp_path_factory):
-    """The Dagster webserver over a copy of the session's build (it writes to its instance's folder)."""
+def ui(built, tmp_path_factory):
+    """`tradedep ui` (the webserver and daemon) over a copy of the session's build, as a user starts it; the last test
+    of this file stops it."""
     from sample_build import copy_of
 
     served = copy_of(built, tmp_path_factory.mktemp("webserver") / "data")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**served.env, **served.settings.process_env()}
-    process = subprocess.Popen([BIN_DIR / "dagster-webserver", "-m", LOCATION, "-h", "127.0.0.1", "-p", str(port)],
-                               env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([BIN_DIR / "tradedep", "ui", "--sample", "--port", str(port)], env=served.env,
+                               cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -77,10 +87,16 @@ def webserver(built, tmp_path_factory):
                 time.sleep(0.5)
         else:
             pytest.fail("the Dagster webserver did not answer within 120 s")
-        yield url
+        yield RunningUI(url, process)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=60)
+
+
+@pytest.fixture
+def webserver(ui) -> str:
+    return ui.url
 
 
 def graphql(url: str, text: str) -> dict:
@@ -116,6 +132,21 @@ def test_jobs_and_the_monthly_schedule_are_served_and_the_schedule_is_off(webser
     assert {"build_all", "refresh_sources", "rebuild_marts", "export"} <= {job["name"] for job in repository["jobs"]}
     schedule = next(s for s in repository["schedules"] if s["name"] == "monthly_refresh")
     assert schedule["cronSchedule"] == "0 3 2 * *" and schedule["scheduleState"]["status"] == "STOPPED"
+
+
+def test_runs_of_tradedep_build_show_under_their_job_and_on_the_timeline(webserver, built):
+    """The session's `tradedep build` run is listed on the build_all job's page (runs filtered by code location) and
+    has the repository origin the Overview timeline groups runs by, as a run launched from the UI has."""
+    with dg.DagsterInstance.from_config(str(built.settings.dagster_home)) as instance:
+        first_run = instance.get_runs()[-1]  # the session's build (runs come newest first)
+    data = graphql(webserver, f"""{{
+        pipelineOrError(params: {{pipelineName: "build_all", repositoryName: "__repository__",
+                                  repositoryLocationName: "{LOCATION}"}}) {{ ... on Pipeline {{ runs {{ runId }} }} }}
+        runOrError(runId: "{first_run.run_id}") {{ ... on Run {{ pipelineName
+            repositoryOrigin {{ repositoryName repositoryLocationName }} }} }} }}""")
+    assert first_run.run_id in {run["runId"] for run in data["pipelineOrError"]["runs"]}
+    assert data["runOrError"] == {"pipelineName": "build_all", "repositoryOrigin": {
+        "repositoryName": "__repository__", "repositoryLocationName": LOCATION}}
 
 
 def test_the_browser_renders_the_asset_graph(webserver):
@@ -263,3 +294,38 @@ def test_the_quality_page_says_synthetic_and_lists_raw_suites_first(built):
     summary = page.split('<table class="summary">')[1].split("</table>")[0]
     assert re.findall(r"<a href='#(\w+)'>", summary) == [suite.name for suite in (*RAW_SUITES, *MART_SUITES)]
     assert "<td>value &gt; 0</td>" in page  # BACI values are strictly positive
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process started by pid, and by those, from /proc."""
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            children = (task / "children").read_text().split() if (task / "children").exists() else []
+            for child in map(int, children):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting for its parent."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_ctrl_c_to_the_ui_stops_the_webserver_and_daemon_it_started(ui):
+    """Last in this file: it stops the module's UI. SIGINT (Ctrl-C) to `tradedep ui` ends dagster dev, the webserver,
+    the daemon and the code servers: no process it started is left."""
+    started = descendants(ui.process.pid)
+    assert len(started) >= 3  # dagster dev, the webserver, the daemon (and code servers)
+    ui.process.send_signal(signal.SIGINT)
+    assert ui.process.wait(timeout=90) == 0
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in started if running(pid)]

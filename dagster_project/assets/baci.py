@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
+from dagster_project.assets.resources import WRITE_LOCK
 from dagster_project.assets.table_metadata import table_metadata
 from dagster_project.sample import baci_sample
 from dagster_project.settings import Settings
@@ -94,6 +95,7 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=TRADE_KEY,
         deps=[RELEASE_KEY],
+        required_resource_keys={WRITE_LOCK},
         partitions_def=years,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="raw",
@@ -130,7 +132,8 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         )
 
     def reference_asset(key: dg.AssetKey, load: Callable, description: str) -> dg.AssetsDefinition:
-        @dg.asset(key=key, deps=[RELEASE_KEY], group_name="raw", kinds={"duckdb", "polars"}, description=description)
+        @dg.asset(key=key, deps=[RELEASE_KEY], group_name="raw", kinds={"duckdb", "polars"}, description=description,
+                  required_resource_keys={WRITE_LOCK})
         def reference_table() -> dg.MaterializeResult:
             landed = recorded_release()
             with connect(settings.warehouse_path) as con:

@@ -13,6 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from dagster_project import dbt_docs, fingerprints, raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.assets.resources import WarehouseWriteLock
 from dagster_project.assets.table_metadata import TABLE_METADATA, table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.warehouse import connect
@@ -45,7 +46,8 @@ class TradedepTranslator(DagsterDbtTranslator):
 
 def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TradedepTranslator())
-    def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator[Any]:
+    def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_write_lock: WarehouseWriteLock,
+                     config: DbtBuildConfig) -> Iterator[Any]:
         with connect(settings.warehouse_path) as con:
             raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
         inputs = dbt_inputs_fingerprint(settings)
@@ -100,7 +102,7 @@ def dbt_inputs_fingerprint(settings: Settings) -> str:
     with connect(settings.warehouse_path, read_only=True) as con:
         tables = {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name, settings.warehouse_path)
                   for schema, name in dbt_sources()}
-    return fingerprints.combine(fingerprints.files_fingerprint(DBT_PROJECT_DIR, files), settings.dbt_vars(), tables)
+    return fingerprints.combine(fingerprints.files_fingerprint(DBT_PROJECT_DIR, files), settings.model_vars(), tables)
 
 
 def output_fingerprints(con) -> dict[str, str]:

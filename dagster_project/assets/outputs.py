@@ -5,22 +5,17 @@ nothing is exported and no report is written from the failing data.
 """
 
 import dagster as dg
-import yaml
 
 from dagster_project import exports, report
 from dagster_project.assets.baci import SYNTHETIC_NOTE
 from dagster_project.assets.dbt import DBT_PROJECT
+from dagster_project.assets.resources import WRITE_LOCK
 from dagster_project.quality.results_page import rewrite_page
-from dagster_project.settings import DBT_PROJECT_DIR, Settings
+from dagster_project.settings import Settings
 
 EXPORTS_KEY = dg.AssetKey(["exports", "mart_files"])
 REPORT_KEY = dg.AssetKey(["report", "dependency_report"])
 QUALITY_PAGE_KEY = dg.AssetKey(["quality", "validation_results_page"])
-
-
-def dbt_project_vars() -> dict:
-    """The dbt vars as dbt_project.yml sets them (thresholds, chokepoint group, stable band)."""
-    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
 
 
 def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
@@ -31,6 +26,7 @@ def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition)
     @dg.asset(
         key=EXPORTS_KEY,
         deps=marts,
+        required_resource_keys={WRITE_LOCK},
         group_name="exports",
         kinds={"duckdb", "parquet", "csv"},
         description=(
@@ -53,6 +49,7 @@ def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition)
     @dg.asset(
         key=REPORT_KEY,
         deps=marts,
+        required_resource_keys={WRITE_LOCK},
         group_name="report",
         kinds={"html", "polars"},
         description=(
@@ -63,9 +60,8 @@ def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition)
         ),
     )
     def dependency_report() -> dg.MaterializeResult:
-        variables = dbt_project_vars()
         data = report.write_report(settings.warehouse_path, settings.report_path,
-                                   variables["chokepoint_group"], variables["trend_stable_pp"])
+                                   settings.parameter("chokepoint_group"), settings.parameter("trend_stable_pp"))
         return dg.MaterializeResult(metadata={
             **synthetic,
             "report": dg.MetadataValue.path(str(settings.report_path)),
@@ -76,6 +72,7 @@ def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition)
     @dg.asset(
         key=QUALITY_PAGE_KEY,
         deps=marts,
+        required_resource_keys={WRITE_LOCK},
         group_name="quality",
         kinds={"great_expectations", "html"},
         description=(

@@ -14,6 +14,7 @@ import polars as pl
 
 from dagster_project import raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE, LandingConfig, described_table, landing_settings
+from dagster_project.assets.resources import WRITE_LOCK
 from dagster_project.hs_codes import comtrade_products
 from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
 from dagster_project.settings import Settings
@@ -83,6 +84,7 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
     @dg.asset(
         key=dg.AssetKey(spec.table.split(".")),
         deps=[landing_key],
+        required_resource_keys={WRITE_LOCK},
         group_name="raw",
         kinds={"duckdb", "polars"},
         description=f"{spec.description} The table is replaced in one transaction; rows that cannot be read go to "

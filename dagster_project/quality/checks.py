@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from dagster_project import fingerprints
+from dagster_project.assets.resources import WRITE_LOCK
 from dagster_project.quality import mart_suites, raw_suites
 from dagster_project.quality.gx_runner import ExpectationOutcome, SuiteOutcome
 from dagster_project.quality.results_page import record_outcome
@@ -82,6 +83,7 @@ def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.
         asset=asset_key,
         name=f"gx_{suite.name}",
         blocking=True,
+        required_resource_keys={WRITE_LOCK},
         description=f"Great Expectations suite {suite.name} on {suite.table}.",
     )
     def gx_table_check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
