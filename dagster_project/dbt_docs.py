@@ -12,9 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, Settings
 
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+# dbt's folders of project files when dbt_project.yml does not name them (its *-paths settings).
+DBT_DEFAULT_PATHS = {"model-paths": ["models"], "seed-paths": ["seeds"], "test-paths": ["tests"],
+                     "macro-paths": ["macros"], "analysis-paths": ["analyses"], "snapshot-paths": ["snapshots"]}
 
 
 class DbtDocsError(RuntimeError):
@@ -29,10 +34,20 @@ class MartDoc:
     key: list[str]  # the columns of its unique / unique_combination test; empty when it declares none
 
 
+def project_files() -> list[Path]:
+    """Every file dbt reads from the project: dbt_project.yml, the profile, and each file under the folders its
+    *-paths settings name (models, seeds, tests, macros, ...). What dbt writes (target/, logs/) is not among them."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    paths = {**DBT_DEFAULT_PATHS, **{key: value for key, value in project.items() if key.endswith("-paths")}}
+    folders = {DBT_PROJECT_DIR / folder for folder_list in paths.values() for folder in folder_list}
+    files = {DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"}
+    files.update(path for folder in folders for path in folder.rglob("*") if path.is_file())
+    return sorted(files)
+
+
 def prepare_manifest(settings: Settings) -> None:
-    """Parse the dbt project into target/manifest.json when a model, seed, macro or setting changed since."""
-    inputs = [p for p in DBT_PROJECT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".csv"} and "target" not in p.parts]
-    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= max(p.stat().st_mtime for p in inputs):
+    """Parse the dbt project into target/manifest.json when a file of the project changed since."""
+    if MANIFEST_PATH.exists() and MANIFEST_PATH.stat().st_mtime >= max(p.stat().st_mtime for p in project_files()):
         return
     subprocess.run(
         [BIN_DIR / "dbt", "parse", "--quiet", "--project-dir", DBT_PROJECT_DIR, "--profiles-dir", DBT_PROJECT_DIR,

@@ -151,3 +151,19 @@ def test_a_remembered_fingerprint_is_used_only_while_the_database_is_unchanged(s
     assert current() != first
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert current() == fingerprints.query_fingerprint(con, "SELECT * FROM flows")  # what a fresh scan says
+
+
+def test_every_file_dbt_reads_is_among_the_fingerprinted_inputs(tmp_path):
+    """The no-op rebuild skips dbt when its inputs are unchanged: a file dbt reads but the fingerprint leaves out
+    would let a changed model pass as unchanged. Every file dbt's own manifest names is fingerprinted."""
+    from dagster_project import dbt_docs
+    from dagster_project.settings import DBT_PROJECT_DIR, load_settings
+
+    dbt_docs.prepare_manifest(load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)}))
+    manifest = dbt_docs.load()
+    read = {node["original_file_path"] for kind in ("nodes", "sources", "macros", "unit_tests")
+            for node in manifest[kind].values() if node["package_name"] == "tradedep"}
+    read |= {node["patch_path"].split("://", 1)[1] for node in manifest["nodes"].values() if node.get("patch_path")}
+    fingerprinted = {str(path.relative_to(DBT_PROJECT_DIR)) for path in dbt_docs.project_files()}
+    assert len(read) > 50 and {"dbt_project.yml", "profiles.yml"} <= fingerprinted
+    assert read <= fingerprinted, sorted(read - fingerprinted)

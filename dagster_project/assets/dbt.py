@@ -20,8 +20,6 @@ from dagster_project.warehouse import connect
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 DBT_STEP = "dbt_build"
-# What dbt reads besides the warehouse: the project's code, seeds and settings (target/ and logs/ are its output).
-DBT_INPUT_FILES = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
 
 
 class DbtBuildConfig(dg.Config):
@@ -98,7 +96,7 @@ def dbt_sources() -> list[tuple[str, str]]:
 
 def dbt_inputs_fingerprint(settings: Settings) -> str:
     """Everything `dbt build` reads: its project files, vars and the content of its source tables."""
-    files = {path for pattern in DBT_INPUT_FILES for path in DBT_PROJECT_DIR.glob(pattern) if path.is_file()}
+    files = dbt_docs.project_files()
     with connect(settings.warehouse_path, read_only=True) as con:
         tables = {f"{schema}.{name}": fingerprints.relation_fingerprint(con, schema, name, settings.warehouse_path)
                   for schema, name in dbt_sources()}
