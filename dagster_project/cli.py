@@ -118,13 +118,15 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    """One build at a time: a second one, or one finding the warehouse open elsewhere, exits with EXIT_BUSY."""
+    """One build at a time: a second one, or one finding the build file open elsewhere, exits with EXIT_BUSY.
+    Readers of the warehouse do not matter: the build writes its own file and publishes it when it succeeds."""
     from dagster_project.warehouse import WarehouseBusyError, build_lock, connect
 
+    build_file = settings.for_build().warehouse_path
     try:
-        with build_lock(settings.warehouse_path):
-            if settings.warehouse_path.exists():
-                with connect(settings.warehouse_path):  # a reader or writer elsewhere holds DuckDB's lock
+        with build_lock(build_file):
+            if build_file.exists():
+                with connect(build_file):  # someone holds DuckDB's lock on it (e.g. dbt run by hand)
                     pass
             return _run_build(args, settings)
     except WarehouseBusyError as error:

@@ -52,7 +52,9 @@ def defs() -> dg.Definitions:
 
 @cache
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """Every asset, check, job and schedule for these settings; built once per process and settings."""
+    """Every asset, check, job and schedule for these settings; built once per process and settings. The runs write
+    the build file and publish it over the warehouse when they succeed (Settings.for_build)."""
+    settings = settings.for_build()
     dbt_assets_def = build_dbt_assets(settings)
     jobs = build_jobs()
     return dg.Definitions(

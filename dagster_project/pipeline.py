@@ -48,7 +48,9 @@ class BuildOutcome:
         lines = [
             f"{'Built' if self.success else 'FAILED'}: {rebuilt} assets materialised{reused} in {seconds:.0f} s "
             f"(run {self.run_id}, years {self.settings.years[0]}-{self.settings.years[-1]}, {self.settings.hs_revision})",
-            f"Warehouse: {self.settings.warehouse_path}",
+            f"Warehouse: {self.settings.warehouse_path}" + ("" if self.success else
+                " is as it was (not published: what this build wrote is in "
+                f"{self.settings.for_build().warehouse_path.name}, where the next build continues)"),
         ]
         if self.coverage:
             lines.append(self.coverage)
@@ -105,7 +107,7 @@ def run_build(settings: Settings, select: str | None = None, progress: Progress 
                          if _metadata_value(event.materialization.metadata, "rebuilt") is False),
         checks=len(evaluations),
         reused_checks=sum(_metadata_value(evaluation.metadata, "validated_again") is False for evaluation in evaluations),
-        coverage=source_coverage(settings.warehouse_path),
+        coverage=source_coverage(settings.for_build().warehouse_path),
     )
 
 

@@ -6,6 +6,7 @@ defaults. No other module reads os.environ for configuration.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -88,6 +89,11 @@ def format_months(months: tuple[int, ...]) -> str:
     return f"{months[0] // 100}-{months[0] % 100:02d}..{months[-1] // 100}-{months[-1] % 100:02d}"
 
 
+def build_file(warehouse: Path) -> Path:
+    """The file a build writes beside the warehouse: warehouse.duckdb -> warehouse.build.duckdb."""
+    return warehouse.with_name(f"{warehouse.stem}.build{warehouse.suffix}")
+
+
 def release_last_year(release: str) -> int:
     """BACI release VYYYYMM covers years up to YYYY - 2 (V202501 ends with 2023)."""
     return int(release[1:5]) - 2
@@ -118,6 +124,15 @@ class Settings:
     worldbank_url: str = DEFAULT_WORLDBANK_URL
     # The analysis parameters as (name, value) pairs: dbt_project.yml's vars, overridden by TRADEDEP_<NAME>.
     analysis: tuple[tuple[str, object], ...] = ()
+    # In a build (for_build): the warehouse readers use, which the build file is published over when a run succeeds.
+    publish_to: Path | None = None
+
+    def for_build(self) -> Settings:
+        """These settings as a build uses them: it writes warehouse_path's build file (build_file) and
+        publishes it over warehouse_path when its run succeeds, so readers never wait for a build."""
+        if self.publish_to is not None:
+            return self
+        return dataclasses.replace(self, warehouse_path=build_file(self.warehouse_path), publish_to=self.warehouse_path)
 
     def parameter(self, name: str) -> object:
         """One analysis parameter (a dbt var), e.g. parameter("chokepoint_group")."""
@@ -187,7 +202,7 @@ class Settings:
         server): the same values, so it builds the same Settings."""
         return {
             "TRADEDEP_DATA_DIR": str(self.data_dir),
-            "TRADEDEP_WAREHOUSE": str(self.warehouse_path),
+            "TRADEDEP_WAREHOUSE": str(self.publish_to or self.warehouse_path),
             "TRADEDEP_HS_REVISION": self.hs_revision,
             "TRADEDEP_YEARS": f"{self.years[0]}-{self.years[-1]}" if self._years_contiguous() else ",".join(map(str, self.years)),
             "TRADEDEP_BACI_URL": self.baci_url,

@@ -27,8 +27,19 @@ def exported_files(settings) -> dict[str, tuple[int, bytes]]:
 
 
 def marts(settings):
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+    """The marts in the warehouse readers use and in the build's own file (publish.py), which a failed build
+    does not publish."""
+    return {str(path): _marts_in(path) for path in (settings.warehouse_path, settings.for_build().warehouse_path)}
+
+
+def _marts_in(path):
+    with duckdb.connect(str(path), read_only=True) as con:
         return {name: con.sql(f"SELECT * FROM {name} ORDER BY ALL").fetchall() for name in MARTS}
+
+
+def baci_rows(path, year: int):
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = ?", [year]).fetchall()
 
 
 def corrupt_year(settings, year: int, extra_lines: list[str], duplicate_first_row: bool) -> None:
@@ -72,11 +83,10 @@ def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check
 def test_a_negative_value_fails_the_load_naming_file_and_value_and_keeps_the_year(built_copy):
     env, settings = built_copy.env, built_copy.settings
     year = YEARS[0]
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        rows_before = con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = ?", [year]).fetchall()
+    rows_before = baci_rows(settings.for_build().warehouse_path, year)
     corrupt_year(settings, year, [f"{year},842,156,854231,-5.0,1.0"], duplicate_first_row=False)
     result = tradedep(env, "build", "--sample", "--select", BACI_AND_DOWNSTREAM)
     assert result.returncode == 1
     assert f"BACI_HS12_Y{year}_V202501.csv" in result.stdout and "a row has value v=-5.0" in result.stdout
-    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM raw.baci_trade WHERE t = ?", [year]).fetchall() == rows_before
+    # The failed load kept the year in the build's file, and the warehouse readers use was not touched.
+    assert baci_rows(settings.for_build().warehouse_path, year) == baci_rows(settings.warehouse_path, year) == rows_before

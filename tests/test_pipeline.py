@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +21,7 @@ from sample_build import YEARS, query, tradedep
 
 pytestmark = pytest.mark.pipeline
 MART = "marts.fct_sector_dependency"
+TREND_CLASS = "measured_direction"
 
 
 def test_the_build_reports_a_synthetic_warehouse(built):
@@ -178,7 +180,8 @@ def test_a_run_launched_outside_tradedep_build_takes_the_build_lock(built_copy):
     from dagster_project.pipeline import run_build
 
     settings = built_copy.settings
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_BUILD_LOCK, str(settings.warehouse_path)],
+    build_file = settings.for_build().warehouse_path
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_BUILD_LOCK, str(build_file)],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
@@ -187,7 +190,7 @@ def test_a_run_launched_outside_tradedep_build_takes_the_build_lock(built_copy):
         holder.kill()
         holder.wait()
     assert not blocked.success and not blocked.materialized
-    assert any(f"A build is already running on {settings.warehouse_path} (pid {holder.pid}" in failure
+    assert any(f"A build is already running on {build_file} (pid {holder.pid}" in failure
                for failure in blocked.failures), blocked.failures
     assert run_build(settings, REPORT_ONLY).materialized == ["report/dependency_report"]  # free again
 
@@ -209,6 +212,29 @@ def test_a_build_makes_its_definitions_once_and_its_runs_show_in_the_ui(built_co
     assert [m.asset_key for m in materialisations] == [dg.AssetKey(["report", "dependency_report"])]
 
 
+def test_readers_never_wait_for_a_build_and_see_the_previous_warehouse_until_it_is_published(built_copy):
+    """A build with another stability band reclassifies the trend. A reader querying the warehouse all through the
+    build never meets a lock, and sees the previous classes until the build publishes the new ones at its end."""
+    settings = built_copy.settings
+    stable = f"SELECT count(*) FROM marts.fct_self_reliance_trend WHERE {TREND_CLASS} = 'stable'"
+
+    def read() -> int:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:  # fails if a writer holds it
+            return con.execute(stable).fetchone()[0]
+
+    before = read()
+    build = subprocess.Popen([BIN_DIR / "tradedep", "build", "--sample"], env={**built_copy.env, "TRADEDEP_TREND_STABLE_PP": "100"},
+                             cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen = []
+    while build.poll() is None:
+        seen.append(read())
+        time.sleep(0.2)
+    after = read()
+    assert build.returncode == 0 and after > before  # a band of +-100 pp holds every change
+    assert len(seen) > 20 and seen[0] == before and set(seen) <= {before, after}
+    assert seen == sorted(seen)  # the previous warehouse, then the published one: never back
+
+
 def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built_copy):
     result = tradedep(built_copy.env, "sql", "--format", "csv", f"SELECT count(*) AS n FROM {MART}")
     assert result.returncode == 0
@@ -219,10 +245,12 @@ def test_sql_reads_while_nobody_writes_and_says_so_when_a_build_writes(built_cop
 
 
 def test_the_blocking_check_fails_on_bad_mart_data(built_copy):
-    """Tamper with a copy of the build; `tradedep check` and the Dagster check both fail, and record why."""
+    """Tamper with a copy of the build (the warehouse `tradedep check` reads and the build's file the Dagster check
+    reads); both fail, and record why."""
     settings = built_copy.settings
-    with duckdb.connect(str(settings.warehouse_path)) as con:
-        con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
+    for path in (settings.warehouse_path, settings.for_build().warehouse_path):
+        with duckdb.connect(str(path)) as con:
+            con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
     broken = len(sector_baskets(settings))  # one US row per sector basket in that year
     assert tradedep(built_copy.env, "check").returncode == 1
     recorded = {path.stem: json.loads(path.read_text()) for path in settings.quality_dir.glob("*.json")}

@@ -5,6 +5,7 @@ Network faults are in test_network_faults.py; docs/reliability.md maps every fau
 
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from conftest import COUNTRIES_CSV, HEADER, PRODUCTS_CSV, RELEASE, release_membe
 
 from dagster_project import cli
 from dagster_project.settings import BIN_DIR, PROJECT_ROOT
+from dagster_project.settings import build_file as build_file_of
 from dagster_project.sources import baci
 from dagster_project.sources.baci import BaciFormatError
 from dagster_project.warehouse import WarehouseBusyError, build_lock, connect
@@ -197,35 +199,39 @@ def contents(path: Path) -> list[tuple]:
         return con.sql("SELECT count(*), sum(n) FROM raw.t").fetchall()
 
 
-def test_a_build_and_a_query_exit_busy_while_another_process_writes_and_nothing_is_corrupted(tmp_path, warehouse):
+def test_a_build_and_a_query_exit_busy_while_another_process_writes_their_file_and_nothing_is_corrupted(
+        tmp_path, warehouse):
+    """A build writes the build file, a query reads the warehouse (publish.py): each exits busy, naming the lock,
+    while another process writes the file it opens."""
+    build_file = build_file_of(warehouse)
+    shutil.copy(warehouse, build_file)
     before = contents(warehouse)
-    holder = Holder(HOLD_DUCKDB, warehouse)
-    try:
-        build = tradedep(tmp_path, "build", "--sample")
-        query = tradedep(tmp_path, "sql", "SELECT count(*) FROM raw.t")
-    finally:
-        holder.close()
-    for result in (build, query):
+    for path, command in ((build_file, ["build", "--sample"]), (warehouse, ["sql", "SELECT count(*) FROM raw.t"])):
+        holder = Holder(HOLD_DUCKDB, path)
+        try:
+            result = tradedep(tmp_path, *command)
+        finally:
+            holder.close()
         assert result.returncode == cli.EXIT_BUSY, result.stdout[-2000:] + result.stderr[-2000:]
-        assert "locked by another process" in result.stderr and "Traceback" not in result.stderr
-    assert contents(warehouse) == before
+        assert f"{path} is locked by another process" in result.stderr and "Traceback" not in result.stderr
+        assert contents(path) == before
     after = tradedep(tmp_path, "sql", "SELECT count(*) AS n FROM raw.t")
     assert after.returncode == 0 and "1000" in after.stdout
 
 
 def test_a_second_build_exits_busy_saying_a_build_is_running_and_a_killed_build_leaves_no_lock(tmp_path, warehouse):
-    before = contents(warehouse)
-    holder = Holder(HOLD_BUILD, warehouse)
+    before, build_file = contents(warehouse), build_file_of(warehouse)
+    holder = Holder(HOLD_BUILD, build_file)
     try:
         second = tradedep(tmp_path, "build", "--sample")
         assert second.returncode == cli.EXIT_BUSY, second.stdout[-2000:] + second.stderr[-2000:]
-        assert f"A build is already running on {warehouse} (pid {holder.process.pid}, started" in second.stderr
+        assert f"A build is already running on {build_file} (pid {holder.process.pid}, started" in second.stderr
         with pytest.raises(WarehouseBusyError, match="already running"):
-            with build_lock(warehouse):
+            with build_lock(build_file):
                 pass
     finally:
         holder.close(kill=True)  # SIGKILL: the operating system drops the lock with the process
-    with build_lock(warehouse):
+    with build_lock(build_file):
         pass
     assert contents(warehouse) == before
 

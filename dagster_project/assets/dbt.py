@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from dagster_project import dbt_docs, fingerprints, raw_tables
 from dagster_project.assets.baci import SYNTHETIC_NOTE
-from dagster_project.assets.resources import WarehouseWriteLock
+from dagster_project.assets.resources import WarehouseWriteSession
 from dagster_project.assets.table_metadata import TABLE_METADATA, table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.warehouse import connect
@@ -44,7 +44,7 @@ class TradedepTranslator(DagsterDbtTranslator):
 
 def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
     @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TradedepTranslator())
-    def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_write_lock: WarehouseWriteLock,
+    def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_write_session: WarehouseWriteSession,
                      config: DbtBuildConfig) -> Iterator[Any]:
         with connect(settings.warehouse_path) as con:
             raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
