@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,6 +18,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
+
+from dagster_project.files import atomic_path, write_atomic
 
 MANIFEST_NAME = "manifest.json"
 CHUNK_BYTES = 1 << 20
@@ -93,12 +94,6 @@ def landed_file(path: Path) -> LandedFile | None:
     return recorded
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
-
-
 def land_local_file(path: Path, url: str, synthetic: bool) -> LandedFile:
     """Record a file already written (atomically) into the landing zone, e.g. the sample."""
     landed = LandedFile(
@@ -132,32 +127,30 @@ def download(
     Secrets go in `headers` (e.g. an API key): they are sent, never logged nor recorded.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.part")
     own_client = client is None
     client = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0))
     try:
-        for attempt in range(1, attempts + 1):
+        with atomic_path(destination) as temporary:
+            for attempt in range(1, attempts + 1):
+                try:
+                    size, digest = _stream_to(client, url, temporary, progress, headers or {})
+                    break
+                except DownloadError as error:
+                    raise DownloadError(f"{source}: {error}") from None
+                except _Retryable as error:
+                    if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
+                        raise DownloadError(
+                            f"{source}: {url} answered {error.cause} and asks to wait {error.retry_after:.0f} s "
+                            f"before trying again (more than {MAX_RETRY_AFTER_SECONDS:.0f} s): try again later"
+                        ) from None
+                    if attempt == attempts:
+                        raise DownloadError(f"{source}: {url} failed after {attempts} attempts: {error.cause}") from None
+                    _sleep(error.retry_after if error.retry_after is not None else backoff_seconds * 2 ** (attempt - 1))
             try:
-                size, digest = _stream_to(client, url, temporary, progress, headers or {})
-                break
-            except DownloadError as error:
-                raise DownloadError(f"{source}: {error}") from None
-            except _Retryable as error:
-                if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
-                    raise DownloadError(
-                        f"{source}: {url} answered {error.cause} and asks to wait {error.retry_after:.0f} s before "
-                        f"trying again (more than {MAX_RETRY_AFTER_SECONDS:.0f} s): try again later"
-                    ) from None
-                if attempt == attempts:
-                    raise DownloadError(f"{source}: {url} failed after {attempts} attempts: {error.cause}") from None
-                _sleep(error.retry_after if error.retry_after is not None else backoff_seconds * 2 ** (attempt - 1))
-        try:
-            verify(temporary)
-        except Exception as error:
-            raise DownloadError(f"{source}: the file downloaded from {url} is not valid: {error}") from error
-        os.replace(temporary, destination)
+                verify(temporary)
+            except Exception as error:
+                raise DownloadError(f"{source}: the file downloaded from {url} is not valid: {error}") from error
     finally:
-        temporary.unlink(missing_ok=True)
         if own_client:
             client.close()
     landed = LandedFile(path=destination, url=url, size=size, sha256=digest, fetched_at=_now(), synthetic=False)
@@ -191,8 +184,6 @@ def _stream_to(
                     written += len(chunk)
                     if progress:
                         progress(written, expected)
-                handle.flush()
-                os.fsync(handle.fileno())
             # Content-Length counts the bytes on the wire, compressed when the server gzips the answer.
             received = response.num_bytes_downloaded
     except httpx.TransportError as error:
