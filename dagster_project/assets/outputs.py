@@ -8,7 +8,7 @@ import dagster as dg
 import yaml
 
 from dagster_project import exports, report
-from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.assets.common import synthetic_metadata
 from dagster_project.assets.dbt import DBT_PROJECT
 from dagster_project.quality.results_page import rewrite_page
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
@@ -25,8 +25,7 @@ def dbt_project_vars() -> dict:
 
 def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
     marts = [key for key, group in dbt_assets_def.group_names_by_key.items() if group == "marts"]
-    synthetic = {"synthetic": dg.MetadataValue.bool(settings.sample),
-                 **({"data_note": dg.MetadataValue.text(SYNTHETIC_NOTE)} if settings.sample else {})}
+    synthetic = synthetic_metadata(settings.sample)
 
     @dg.asset(
         key=EXPORTS_KEY,
