@@ -4,8 +4,8 @@ A parser that meets a row it cannot read (a value that is not a number, a wrong 
 field) records it as a BadRow and goes on with the next one; a file that is not in the source's format
 at all (HTML, no header, empty) still fails as a whole. The loader writes the bad rows to raw.quarantine
 in the transaction that replaces the table's rows, and refuses the load when a file holds more than
-TRADEDEP_MAX_BAD_ROW_SHARE of them. The table's DDL is with BACI's (baci.create_raw_tables). Plain
-Python: no Dagster imports.
+TRADEDEP_MAX_BAD_ROW_SHARE of them. The table's DDL is in raw_tables.py. Plain Python: no Dagster
+imports.
 """
 
 from __future__ import annotations
