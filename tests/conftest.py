@@ -9,6 +9,7 @@ import pytest
 
 from dagster_project.settings import load_settings
 from dagster_project.sources.baci import Release
+from dagster_project.sources import landing
 from dagster_project.sources.landing import LandedFile, sha256_of
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -50,6 +51,29 @@ def release_members(trade: dict[int, str]) -> dict[str, str]:
     members = {RELEASE.countries_member: COUNTRIES_CSV, RELEASE.products_member: PRODUCTS_CSV}
     members.update({RELEASE.trade_member(year): content for year, content in trade.items()})
     return members
+
+
+class FakeTime:
+    """Stands in for the time module inside landing.py: each sleep is recorded and moves the clock on at once, so
+    tests see the exact waits (backoff, Retry-After, throttle) and never wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time(monkeypatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(landing, "time", fake)
+    return fake
 
 
 @pytest.fixture

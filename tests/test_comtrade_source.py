@@ -3,7 +3,6 @@
 import csv
 import json
 import re
-import time
 from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,8 +53,8 @@ def one_request(keyed=False, products=("854231",)):
 
 
 def fetch(httpserver, landing_dir, requests, api_key=None, **options):
-    return comtrade.fetch(requests, landing_dir, httpserver.url_for("").rstrip("/"), api_key,
-                          throttle_seconds=0, backoff_seconds=0, **options)
+    return comtrade.fetch(requests, landing_dir, httpserver.url_for("").rstrip("/"), api_key, throttle_seconds=0,
+                          **options)
 
 
 def assert_nothing_landed(landing_dir):
@@ -196,14 +195,13 @@ def test_a_plan_for_the_keyed_endpoint_is_refused_without_a_key(httpserver, tmp_
     assert httpserver.log == []
 
 
-def test_429_is_retried_after_retry_after(httpserver, tmp_path):
+def test_429_is_retried_after_retry_after(httpserver, tmp_path, fake_time):
     busy = Response('{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."}',
                     status=429, headers={"Retry-After": "1"})
     httpserver.expect_ordered_request(ANNUAL_DATA).respond_with_response(busy)
     httpserver.expect_ordered_request(ANNUAL_DATA).respond_with_data(answer([record()]))
-    started = time.monotonic()
     [landed] = fetch(httpserver, tmp_path / "raw", [one_request(keyed=True)], api_key=KEY)
-    assert time.monotonic() - started >= 1 and len(httpserver.log) == 2
+    assert fake_time.sleeps == [1.0] and len(httpserver.log) == 2
     assert comtrade.parse(landed.path).height == 1
 
 
@@ -243,18 +241,16 @@ def test_a_bad_answer_with_status_200_is_not_landed(httpserver, tmp_path, body, 
 
 
 def test_a_landed_file_is_reused_without_a_request_and_the_throttle_only_spaces_network_calls(
-    httpserver, tmp_path, monkeypatch
+    httpserver, tmp_path, fake_time
 ):
-    pauses = []
-    monkeypatch.setattr(comtrade, "_sleep", pauses.append)
     httpserver.expect_request(ANNUAL_PREVIEW).respond_with_data(answer([record()]))
     first, second, third = comtrade.plan_requests([f"8542{n:02d}" for n in range(17)], [2023], keyed=False)[:3]
-    options = {"throttle_seconds": 6.0, "backoff_seconds": 0}
+    options = {"throttle_seconds": 6.0}
     base = httpserver.url_for("").rstrip("/")
     comtrade.fetch([first, second], tmp_path / "raw", base, None, **options)
-    assert len(httpserver.log) == 2 and len(pauses) == 1 and 5 < pauses[0] <= 6
+    assert len(httpserver.log) == 2 and fake_time.sleeps == [6.0]
     landed = comtrade.fetch([first, second, third], tmp_path / "raw", base, None, **options)
-    assert len(httpserver.log) == 3 and len(pauses) == 1  # two reused, one network call: no pause
+    assert len(httpserver.log) == 3 and fake_time.sleeps == [6.0]  # two reused, one network call: no pause
     assert [f.path.name for f in landed] == [first.file_name, second.file_name, third.file_name]
     comtrade.fetch([first], tmp_path / "raw", base, None, refresh=True, **options)
     assert len(httpserver.log) == 4

@@ -97,3 +97,43 @@ def test_download_progress_is_logged_with_sizes_share_and_rate():
     assert len(lines) == 1
     assert re.fullmatch(r"BACI_HS12_V202501\.zip: 4\.0 MB of 4\.0 MB \(100%\) at [\d.]+ [KMGT]?B/s", lines[0]), lines
     assert landing.human_bytes(1536) == "1.5 KB" and landing.human_bytes(3 * 1024**4) == "3.0 TB"
+
+
+def test_the_throttle_spaces_calls_from_the_end_of_one_to_the_start_of_the_next(fake_time):
+    throttle = landing.Throttle(6.0)
+    with throttle.call():  # the first call does not wait
+        fake_time.now += 2.0  # and lasts 2 s
+    with throttle.call():  # 6 s after the end of the first
+        pass
+    fake_time.now += 4.0
+    with throttle.call():  # 4 s have passed already: 2 s more
+        pass
+    fake_time.now += 30.0
+    with pytest.raises(RuntimeError), throttle.call():  # long after: no wait; a failed call counts as a call
+        raise RuntimeError("HTTP 503")
+    with throttle.call():
+        pass
+    assert fake_time.sleeps == [6.0, 2.0, 6.0]
+
+
+def test_the_fetcher_reuses_verified_real_files_and_downloads_the_rest_spaced_by_the_throttle(
+    httpserver, tmp_path, fake_time
+):
+    httpserver.expect_request("/a.csv").respond_with_data("real a\n")
+    httpserver.expect_request("/b.csv").respond_with_data("real b\n")
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "b.csv").write_text("synthetic b\n")
+    landing.land_local_file(folder / "b.csv", "sample://b.csv", synthetic=True)
+    wanted = [(httpserver.url_for("/a.csv"), folder / "a.csv"), (httpserver.url_for("/b.csv"), folder / "b.csv")]
+
+    def land(refresh=False):
+        with landing.Fetcher("Test source", refresh=refresh, throttle_seconds=5.0) as fetcher:
+            return [fetcher.fetch(url, path, verify=lambda candidate: None) for url, path in wanted]
+
+    first = land()  # a is not landed, b is the sample: both downloaded, 5 s apart
+    assert [file.path.read_text() for file in first] == ["real a\n", "real b\n"] and len(httpserver.log) == 2
+    assert not any(file.synthetic for file in first) and fake_time.sleeps == [5.0]
+    assert land() == first and len(httpserver.log) == 2 and fake_time.sleeps == [5.0]  # reused: no call, no wait
+    land(refresh=True)
+    assert len(httpserver.log) == 4 and fake_time.sleeps == [5.0, 5.0]

@@ -31,7 +31,7 @@ from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_
 from dagster_project.sources import baci, comtrade, landing, oecd_tiva, worldbank
 
 KEY = "net-fault-key-8d1e0b-SECRET"
-BACKOFF = 2.0  # the waits are recorded, not slept: 2 s then 4 s without Retry-After
+BACKOFF = landing.BACKOFF_SECONDS  # the waits are recorded, not slept: 2 s then 4 s without Retry-After
 CLIENT_TIMEOUT = 0.25  # seconds: the timeout fault costs this much per attempt
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Back soon</body></html>"
 COMTRADE_REQUEST = comtrade.plan_requests(["854231"], [2023], keyed=True)[0]  # China's imports from every partner
@@ -60,7 +60,7 @@ SOURCES = [
         b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40,  # a zip cut after its first header
         {"html": "not a readable zip", "malformed": "not a readable zip", "empty": "not a readable zip"},
         lambda base, folder, client: [baci.ensure_release(
-            folder, RELEASE, f"{base}/baci", (2019,), client=client, backoff_seconds=BACKOFF)[0]],
+            folder, RELEASE, f"{base}/baci", (2019,), client=client)[0]],
     ),
     Source(
         "UN Comtrade",
@@ -68,7 +68,7 @@ SOURCES = [
         b'{"elapsedTime": "0.1 secs", "count": 1, "data": [{"refYear": 2023,',
         {"html": "HTML page", "malformed": "not valid JSON", "empty": "not valid JSON"},
         lambda base, folder, client: comtrade.fetch(
-            [COMTRADE_REQUEST], folder, base, KEY, client=client, throttle_seconds=0, backoff_seconds=BACKOFF),
+            [COMTRADE_REQUEST], folder, base, KEY, client=client, throttle_seconds=0),
     ),
     Source(
         "OECD TiVA",
@@ -76,7 +76,7 @@ SOURCES = [
         b'{"meta": {"schema": "sdmx-json"}, "data": {"dataSets": []}}',  # the API changed its format
         {"html": "HTML page", "malformed": "line 1 lacks the column", "empty": "empty"},
         lambda base, folder, client: oecd_tiva.fetch(
-            [TIVA_REQUEST], folder, base, client=client, throttle_seconds=0, backoff_seconds=BACKOFF),
+            [TIVA_REQUEST], folder, base, client=client, throttle_seconds=0),
     ),
     Source(
         "World Bank WDI",
@@ -84,7 +84,7 @@ SOURCES = [
         b'[{"page": 1, "pages": 1, "per_page": 1000, "total": 9}, [{"indicator": ',
         {"html": "HTML or XML page", "malformed": "not valid JSON", "empty": "empty"},
         lambda base, folder, client: worldbank.fetch(
-            folder, base, 2020, 2022, indicators=[WDI_INDICATOR], client=client, backoff_seconds=BACKOFF),
+            folder, base, 2020, 2022, indicators=[WDI_INDICATOR], client=client),
     ),
 ]
 SOURCE_IDS = [source.name for source in SOURCES]
@@ -166,11 +166,9 @@ def faults(http_server):
 
 
 @pytest.fixture
-def waits(monkeypatch):
+def waits(fake_time):
     """The backoff waits landing.download asks for, recorded instead of slept."""
-    recorded: list[float] = []
-    monkeypatch.setattr(landing, "_sleep", recorded.append)
-    return recorded
+    return fake_time.sleeps
 
 
 @pytest.fixture(scope="module")

@@ -36,9 +36,7 @@ PATH = "/public/rest/data/OECD.STI.PIE,DSD_TIVA_MAINLV@DF_MAINLV,1.0/PROD.CHN+W.
 
 
 def fetch(httpserver, landing_dir, requests=(REQUEST,), **kwargs):
-    return oecd_tiva.fetch(
-        list(requests), landing_dir, httpserver.url_for("/"), throttle_seconds=0, backoff_seconds=0, **kwargs
-    )
+    return oecd_tiva.fetch(list(requests), landing_dir, httpserver.url_for("/"), **{"throttle_seconds": 0, **kwargs})
 
 
 def write(tmp_path, text, name="answer.csv"):
@@ -85,18 +83,16 @@ def test_fetch_lands_verifies_and_records(httpserver, tmp_path):
     assert entry["synthetic"] is False and entry["url"].endswith("&format=csv") and entry["sha256"] == landed.sha256
 
 
-def test_a_landed_file_is_reused_without_a_request_or_a_pause(httpserver, tmp_path, monkeypatch):
-    pauses = []
-    monkeypatch.setattr(oecd_tiva, "_pause", pauses.append)
+def test_a_landed_file_is_reused_without_a_request_or_a_pause(httpserver, tmp_path, fake_time):
     other = TivaRequest("IMGR", ("CHN",), ("C26",), start_year=2019, end_year=2020)
     httpserver.expect_request(PATH).respond_with_data(GOOD_CSV)
     httpserver.expect_request(PATH.replace("PROD.CHN+W.C+C26", "IMGR.CHN.C26")).respond_with_data(
         GOOD_CSV.replace('"PROD"', '"IMGR"')
     )
-    fetch(httpserver, tmp_path / "tiva", requests=(REQUEST, other))
-    assert len(httpserver.log) == 2 and len(pauses) == 1  # a pause between the two network calls only
-    again = fetch(httpserver, tmp_path / "tiva", requests=(REQUEST, other))
-    assert len(httpserver.log) == 2 and len(pauses) == 1
+    fetch(httpserver, tmp_path / "tiva", requests=(REQUEST, other), throttle_seconds=60)
+    assert len(httpserver.log) == 2 and fake_time.sleeps == [60]  # a pause between the two network calls only
+    again = fetch(httpserver, tmp_path / "tiva", requests=(REQUEST, other), throttle_seconds=60)
+    assert len(httpserver.log) == 2 and fake_time.sleeps == [60]
     assert [f.path.name for f in again] == [REQUEST.file_name("1.0"), other.file_name("1.0")]
     fetch(httpserver, tmp_path / "tiva", requests=(REQUEST,), refresh=True)
     assert len(httpserver.log) == 3

@@ -51,8 +51,7 @@ def serve_pages(httpserver, indicator: str, bodies: list[str]) -> None:
 
 
 def fetch(httpserver, landing_dir, indicators=(MANF,), first=2019, last=2021, **options):
-    return worldbank.fetch(landing_dir, httpserver.url_for("/"), first, last, indicators=indicators,
-                           backoff_seconds=0, **options)
+    return worldbank.fetch(landing_dir, httpserver.url_for("/"), first, last, indicators=indicators, **options)
 
 
 ROWS = [api_row(MANF, iso3, year, value) for iso3, year, value in [

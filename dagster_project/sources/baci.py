@@ -352,7 +352,6 @@ def ensure_release(
     refresh: bool = False,
     progress: landing.Progress | None = None,
     client: httpx.Client | None = None,
-    backoff_seconds: float = 2.0,
 ) -> tuple[landing.LandedFile, bool]:
     """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
     path = landing_dir / release.zip_name
@@ -367,7 +366,6 @@ def ensure_release(
         verify=lambda candidate: verify_release_zip(candidate, release, years),
         client=client,
         progress=progress,
-        backoff_seconds=backoff_seconds,
     )
     return landed, True
 

@@ -83,52 +83,30 @@ def fetch(
     indicators: Iterable[str] = INDICATORS,
     refresh: bool = False,
     client: httpx.Client | None = None,
-    backoff_seconds: float = 2.0,
 ) -> list[landing.LandedFile]:
     """Land every page of every indicator (one file each), reusing verified files unless refresh is asked."""
     if first_year > last_year:
         raise ValueError(f"{SOURCE}: first year {first_year} is after last year {last_year}")
-    own_client = client is None
-    client = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0))
-    try:
+    with landing.Fetcher(SOURCE, refresh, client=client) as fetcher:
         return [
             landed
             for indicator in indicators
-            for landed in fetch_indicator(landing_dir, base_url, indicator, first_year, last_year, refresh, client,
-                                          backoff_seconds)
+            for landed in fetch_indicator(fetcher, landing_dir, base_url, indicator, first_year, last_year)
         ]
-    finally:
-        if own_client:
-            client.close()
 
 
 def fetch_indicator(
-    landing_dir: Path,
-    base_url: str,
-    indicator: str,
-    first_year: int,
-    last_year: int,
-    refresh: bool,
-    client: httpx.Client,
-    backoff_seconds: float,
+    fetcher: landing.Fetcher, landing_dir: Path, base_url: str, indicator: str, first_year: int, last_year: int
 ) -> list[landing.LandedFile]:
     """Land page 1, then every further page its header announces."""
     landed: list[landing.LandedFile] = []
     number, pages = 1, 1
     while number <= pages:
-        path = landing_dir / page_file_name(indicator, first_year, last_year, number)
-        present = None if refresh else landing.landed_file(path)
-        if present is None or present.synthetic:  # the synthetic sample never stands in for a download
-            present = landing.download(
-                page_url(base_url, indicator, first_year, last_year, number),
-                path,
-                source=SOURCE,
-                verify=_page_verifier(indicator, number),
-                client=client,
-                backoff_seconds=backoff_seconds,
-            )
-        landed.append(present)
-        pages = read_page(path, indicator).pages
+        page = fetcher.fetch(page_url(base_url, indicator, first_year, last_year, number),
+                             landing_dir / page_file_name(indicator, first_year, last_year, number),
+                             _page_verifier(indicator, number))
+        landed.append(page)
+        pages = read_page(page.path, indicator).pages
         number += 1
     return landed
 
