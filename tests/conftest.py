@@ -89,6 +89,12 @@ def load_raw(settings, spec, paths: list[Path], max_bad_row_share: float = 0.5):
     return load_table(dataclasses.replace(settings, max_bad_row_share=max_bad_row_share), spec, files)
 
 
+def clean_frame(parsed):
+    """The rows a parser read from a good file, after checking that it set none apart."""
+    assert parsed.bad_rows == (), parsed.bad_rows
+    return parsed.frame
+
+
 def warehouse_rows(settings, query: str) -> list[tuple]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.execute(query).fetchall()

@@ -332,11 +332,6 @@ SCHEMA: dict[str, pl.DataType] = {
 _INT_LIMITS = {pl.Int16: 2**15, pl.Int32: 2**31}
 
 
-def parse(path: Path) -> pl.DataFrame:
-    """Every record of the answer (see read), or ComtradeFormatError naming the first one that cannot be read."""
-    return read(path).strict(ComtradeFormatError)
-
-
 def read(path: Path) -> Parsed:
     """The answer's records as a typed frame (SCHEMA); other fields and top-level keys are ignored.
 

@@ -195,11 +195,6 @@ def verify_csv(path: Path) -> None:
     quarantine.refuse_unreadable(path.name, parsed.frame.height, parsed.bad_rows, TivaFormatError, "line")
 
 
-def parse(path: Path) -> pl.DataFrame:
-    """Every observation of the file (see read), or TivaFormatError naming the first row that cannot be read."""
-    return read(path).strict(TivaFormatError)
-
-
 def read(path: Path) -> Parsed:
     """The file's observations, typed, with values in USD (OBS_VALUE x 10^UNIT_MULT); empty values are null.
 

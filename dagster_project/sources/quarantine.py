@@ -45,12 +45,6 @@ class Parsed:
     bad_rows: tuple[BadRow, ...] = ()
     unit: str = "line"  # how the source counts rows in messages: "line" (CSV) or "record" (JSON)
 
-    def strict(self, error: type[Exception]) -> pl.DataFrame:
-        """The frame, or `error` naming the first bad row: for callers that accept no bad row at all."""
-        if self.bad_rows:
-            raise error(describe(self.bad_rows[0], self.unit))
-        return self.frame
-
     def check_share(self, max_share: float) -> None:
         """Raise TooManyBadRowsError for the first file whose bad rows exceed max_share of its rows."""
         for file, rows in self.rows_by_file.items():

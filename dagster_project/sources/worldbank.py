@@ -125,11 +125,6 @@ def _page_verifier(indicator: str, number: int) -> Callable[[Path], None]:
     return verify
 
 
-def parse(paths: list[Path]) -> pl.DataFrame:
-    """All rows of the given pages (see read), or WorldBankFormatError naming the first record that cannot be read."""
-    return read(paths).strict(WorldBankFormatError)
-
-
 def read(paths: list[Path]) -> Parsed:
     """All rows of the given pages, typed; rows repeated across pages are kept once.
 
