@@ -1,7 +1,6 @@
 """The landing-zone contract against a local HTTP server: atomic, verified, recorded, fetched once."""
 
 import json
-import re
 
 import pytest
 from conftest import RELEASE, release_members, trade_csv, write_zip
@@ -89,13 +88,17 @@ def test_not_found_fails_at_once(httpserver, tmp_path):
     assert len(httpserver.log) == 1
 
 
-def test_download_progress_is_logged_with_sizes_share_and_rate():
+def test_download_progress_is_logged_with_sizes_share_and_rate(fake_time):
     lines = []
-    progress = landing.logged_progress(lines.append, "BACI_HS12_V202501.zip", every_seconds=3600)
+    progress = landing.logged_progress(lines.append, "BACI_HS12_V202501.zip")
+    fake_time.now += 1
     progress(1 << 20, 4 << 20)  # within the interval: not logged
+    fake_time.now += landing.PROGRESS_SECONDS
+    progress(2 << 20, 4 << 20)  # an interval later: logged
+    fake_time.now += 1
     progress(4 << 20, 4 << 20)  # complete: always logged
-    assert len(lines) == 1
-    assert re.fullmatch(r"BACI_HS12_V202501\.zip: 4\.0 MB of 4\.0 MB \(100%\) at [\d.]+ [KMGT]?B/s", lines[0]), lines
+    assert lines == ["BACI_HS12_V202501.zip: 2.0 MB of 4.0 MB (50%) at 341.3 KB/s",
+                     "BACI_HS12_V202501.zip: 4.0 MB of 4.0 MB (100%) at 585.1 KB/s"]
     assert landing.human_bytes(1536) == "1.5 KB" and landing.human_bytes(3 * 1024**4) == "3.0 TB"
 
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import duckdb
-import httpx
 import polars as pl
 
 from dagster_project import raw_tables
@@ -351,7 +350,6 @@ def ensure_release(
     years: tuple[int, ...],
     refresh: bool = False,
     progress: landing.Progress | None = None,
-    client: httpx.Client | None = None,
 ) -> tuple[landing.LandedFile, bool]:
     """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
     path = landing_dir / release.zip_name
@@ -364,7 +362,6 @@ def ensure_release(
         path,
         source="CEPII BACI",
         verify=lambda candidate: verify_release_zip(candidate, release, years),
-        client=client,
         progress=progress,
     )
     return landed, True

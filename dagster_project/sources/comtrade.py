@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
@@ -223,7 +222,6 @@ def fetch(
     base_url: str,
     api_key: str | None,
     refresh: bool = False,
-    client: httpx.Client | None = None,
     throttle_seconds: float = 6.0,
 ) -> list[landing.LandedFile]:
     """Land one verified JSON answer per request; a verified real answer already present is reused."""
@@ -233,7 +231,7 @@ def fetch(
     for request, url in zip(requests, urls, strict=True):
         _check_fits(request, url, keyed)
     headers = {KEY_HEADER: api_key} if keyed else None
-    with landing.Fetcher(SOURCE, refresh, throttle_seconds, client, headers) as fetcher:
+    with landing.Fetcher(SOURCE, refresh, throttle_seconds, headers) as fetcher:
         return [
             fetcher.fetch(url, landing_dir / request.file_name,
                           partial(verify_response, max_records=request.max_records, keyed=keyed))

@@ -31,6 +31,7 @@ MAX_RETRY_AFTER_SECONDS = 300.0
 
 RETRY_ATTEMPTS = 3
 BACKOFF_SECONDS = 2.0  # the wait before the first retry without Retry-After; it doubles at each retry
+PROGRESS_SECONDS = 5.0  # how often a download's progress is logged
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
 
@@ -195,26 +196,19 @@ class Fetcher:
     never stands in for a download. Secrets go in `headers`: sent, never logged nor recorded."""
 
     def __init__(
-        self,
-        source: str,
-        refresh: bool = False,
-        throttle_seconds: float = 0.0,
-        client: httpx.Client | None = None,
-        headers: dict[str, str] | None = None,
+        self, source: str, refresh: bool = False, throttle_seconds: float = 0.0, headers: dict[str, str] | None = None
     ) -> None:
         self.source = source
         self.refresh = refresh
         self._throttle = Throttle(throttle_seconds)
-        self._own_client = client is None
-        self._client = client or new_client()
+        self._client = new_client()
         self._headers = headers
 
     def __enter__(self) -> Fetcher:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._own_client:
-            self._client.close()
+        self._client.close()
 
     def fetch(self, url: str, path: Path, verify: Callable[[Path], None]) -> LandedFile:
         present = None if self.refresh else landed_file(path)
@@ -273,14 +267,14 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def logged_progress(log: Callable[[str], None], name: str, every_seconds: float = 5.0) -> Progress:
-    """A Progress callback that logs size, share and rate of a download at most every few seconds."""
+def logged_progress(log: Callable[[str], None], name: str) -> Progress:
+    """A Progress callback that logs size, share and rate of a download every PROGRESS_SECONDS, and when done."""
     started = last = time.monotonic()
 
     def report(done: int, total: int | None) -> None:
         nonlocal last
         now = time.monotonic()
-        if now - last < every_seconds and done != total:
+        if now - last < PROGRESS_SECONDS and done != total:
             return
         last = now
         rate = done / max(now - started, 1e-9)

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import httpx
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
@@ -173,7 +172,6 @@ def fetch(
     base_url: str = DEFAULT_BASE_URL,
     version: str = DEFAULT_VERSION,
     refresh: bool = False,
-    client: httpx.Client | None = None,
     throttle_seconds: float = 60.0,
 ) -> list[LandedFile]:
     """Land one verified CSV per request, reusing present verified downloads unless refresh.
@@ -181,7 +179,7 @@ def fetch(
     Network calls are spaced throttle_seconds apart (the API allows about 60 data requests an hour);
     429 and 5xx are retried by landing.download, honouring Retry-After.
     """
-    with landing.Fetcher(SOURCE, refresh, throttle_seconds, client) as fetcher:
+    with landing.Fetcher(SOURCE, refresh, throttle_seconds) as fetcher:
         return [
             fetcher.fetch(request_url(base_url, request, version), landing_dir / request.file_name(version), verify_csv)
             for request in requests

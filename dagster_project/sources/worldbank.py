@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
@@ -82,12 +81,11 @@ def fetch(
     last_year: int,
     indicators: Iterable[str] = INDICATORS,
     refresh: bool = False,
-    client: httpx.Client | None = None,
 ) -> list[landing.LandedFile]:
     """Land every page of every indicator (one file each), reusing verified files unless refresh is asked."""
     if first_year > last_year:
         raise ValueError(f"{SOURCE}: first year {first_year} is after last year {last_year}")
-    with landing.Fetcher(SOURCE, refresh, client=client) as fetcher:
+    with landing.Fetcher(SOURCE, refresh) as fetcher:
         return [
             landed
             for indicator in indicators
