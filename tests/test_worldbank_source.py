@@ -6,15 +6,8 @@ import re
 
 import polars as pl
 import pytest
-from conftest import (
-    REFERENCE_DIR,
-    assert_too_many_bad_rows_fail,
-    clean_frame,
-    load_raw,
-    needs_reference,
-    quarantined,
-    warehouse_rows,
-)
+from conftest import REFERENCE_DIR, assert_too_many_bad_rows_fail, load_raw, needs_reference, quarantined, warehouse_rows
+from conftest import clean_frame
 from werkzeug import Request, Response
 
 from dagster_project.sample import worldbank_sample
