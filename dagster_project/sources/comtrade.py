@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
-from dagster_project.sources.quarantine import BadRow, Parsed, RowError
+from dagster_project.sources.quarantine import Parsed, RowError
 
 SOURCE = "UN Comtrade"
 DEFAULT_BASE_URL = "https://comtradeapi.un.org"
@@ -345,17 +345,8 @@ def read(path: Path) -> Parsed:
 
 
 def _records(records: list, file: str) -> Parsed:
-    columns: dict[str, list] = {column: [] for column in SCHEMA}
-    bad_rows: list[BadRow] = []
-    for number, record in enumerate(records, 1):
-        try:
-            values = _record(record)
-        except RowError as error:
-            bad_rows.append(BadRow(file, number, str(error), quarantine.json_text(record)))
-            continue
-        for column, value in values.items():
-            columns[column].append(value)
-    frame = pl.DataFrame(columns, schema=SCHEMA)
+    read, bad_rows = quarantine.read_json_records(records, file, _record)
+    frame = pl.DataFrame({column: [values[column] for _, values in read] for column in SCHEMA}, schema=SCHEMA)
     return Parsed(frame, {file: frame.height}, tuple(bad_rows), unit="record")
 
 

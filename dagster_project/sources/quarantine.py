@@ -11,11 +11,14 @@ imports.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 import polars as pl
+
+Row = TypeVar("Row")
 
 
 class RowError(ValueError):
@@ -91,6 +94,21 @@ def refuse_unreadable(label: str, good: int, bad_rows: Sequence[BadRow], error: 
 def json_text(value: object) -> str:
     """A JSON record as quarantine content."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def read_json_records(
+    records: Sequence[object], file: str, read: Callable[[object], Row]
+) -> tuple[list[tuple[int, Row]], list[BadRow]]:
+    """Each record of a JSON answer read by `read`, with its number (from 1); those it raises RowError on are set
+    apart as BadRows."""
+    good: list[tuple[int, Row]] = []
+    bad: list[BadRow] = []
+    for number, record in enumerate(records, 1):
+        try:
+            good.append((number, read(record)))
+        except RowError as error:
+            bad.append(BadRow(file, number, str(error), json_text(record)))
+    return good, bad
 
 
 def replace(con: duckdb.DuckDBPyConnection, source: str, files: Sequence[str], bad_rows: Sequence[BadRow]) -> None:

@@ -166,17 +166,11 @@ def read_page(path: Path, indicator: str | None = None) -> Page:
         rows = []  # a query without data
     if not isinstance(rows, list):
         raise WorldBankFormatError(f"{path.name}: the second element should be the list of rows, got {_preview(rows)}")
-    records: list[tuple[object, ...]] = []
-    bad_rows: list[BadRow] = []
-    for index, row in enumerate(rows, 1):
-        try:
-            record = _record(row)
-        except RowError as error:
-            bad_rows.append(BadRow(path.name, index, str(error), quarantine.json_text(row)))
-            continue
+    read, bad_rows = quarantine.read_json_records(rows, path.name, _record)
+    for index, record in read:
         if indicator is not None and record[0] != indicator:
             raise WorldBankFormatError(f"{path.name}: record {index} is indicator {record[0]}, expected {indicator}")
-        records.append(record)
+    records = [record for _, record in read]
     return Page(number, pages, total, _optional_text(header.get("lastupdated")), records, tuple(bad_rows))
 
 
