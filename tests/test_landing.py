@@ -47,6 +47,15 @@ def test_an_altered_file_is_downloaded_again(httpserver, tmp_path, release_bytes
     assert downloaded and landed.path.read_bytes() == release_bytes
 
 
+def test_a_synthetic_release_in_the_landing_folder_does_not_stand_in_for_a_download(httpserver, tmp_path, release_bytes):
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data(release_bytes)
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / RELEASE.zip_name).write_bytes(release_bytes)
+    landing.land_local_file(tmp_path / "raw" / RELEASE.zip_name, "sample://tradedep/" + RELEASE.zip_name, synthetic=True)
+    landed, downloaded = ensure(httpserver, tmp_path / "raw")
+    assert downloaded and not landed.synthetic and len(httpserver.log) == 1
+
+
 def test_an_html_error_page_is_not_landed(httpserver, tmp_path):
     httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_data("<html>Maintenance</html>", content_type="text/html")
     with pytest.raises(landing.DownloadError, match="CEPII BACI.*not valid.*not a readable zip"):

@@ -353,7 +353,7 @@ def ensure_release(
 ) -> tuple[landing.LandedFile, bool]:
     """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
     path = landing_dir / release.zip_name
-    present = None if refresh else landing.landed_file(path)
+    present = landing.reusable(path, refresh)
     if present is not None:
         verify_release_zip(path, release, years)
         return present, False

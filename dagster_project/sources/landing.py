@@ -97,6 +97,13 @@ def landed_file(path: Path) -> LandedFile | None:
     return recorded
 
 
+def reusable(path: Path, refresh: bool) -> LandedFile | None:
+    """The real file landed at path while it verifies, unless a refresh is asked for; None when it must be
+    downloaded. The synthetic sample never stands in for a download."""
+    present = None if refresh else landed_file(path)
+    return present if present is not None and not present.synthetic else None
+
+
 def land_local_file(path: Path, url: str, synthetic: bool) -> LandedFile:
     """Record a file already written (atomically) into the landing zone, e.g. the sample."""
     landed = LandedFile(
@@ -211,8 +218,8 @@ class Fetcher:
         self._client.close()
 
     def fetch(self, url: str, path: Path, verify: Callable[[Path], None]) -> LandedFile:
-        present = None if self.refresh else landed_file(path)
-        if present is not None and not present.synthetic:
+        present = reusable(path, self.refresh)
+        if present is not None:
             return present
         with self._throttle.call():
             return download(url, path, self.source, verify, client=self._client, headers=self._headers)
