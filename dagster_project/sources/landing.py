@@ -26,11 +26,10 @@ from dagster_project.files import atomic_path, write_atomic
 MANIFEST_NAME = "manifest.json"
 CHUNK_BYTES = 1 << 20
 RETRY_STATUSES = {429, 500, 502, 503, 504}
-# A server asking to wait longer than this (e.g. a daily quota) fails the download at once, saying so.
-MAX_RETRY_AFTER_SECONDS = 300.0
-
 RETRY_ATTEMPTS = 3
 BACKOFF_SECONDS = 2.0  # the wait before the first retry without Retry-After; it doubles at each retry
+# A server asking to wait longer than this (e.g. a daily quota) fails the download at once, saying so.
+MAX_RETRY_AFTER_SECONDS = 300.0
 PROGRESS_SECONDS = 5.0  # how often a download's progress is logged
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
