@@ -345,8 +345,8 @@ def read(path: Path) -> Parsed:
 
 
 def _records(records: list, file: str) -> Parsed:
-    read, bad_rows = quarantine.read_json_records(records, file, _record)
-    frame = pl.DataFrame({column: [values[column] for _, values in read] for column in SCHEMA}, schema=SCHEMA)
+    good, bad_rows = quarantine.read_json_records(records, file, _record)
+    frame = pl.DataFrame({column: [values[column] for _, values in good] for column in SCHEMA}, schema=SCHEMA)
     return Parsed(frame, {file: frame.height}, tuple(bad_rows), unit="record")
 
 

@@ -166,11 +166,11 @@ def read_page(path: Path, indicator: str | None = None) -> Page:
         rows = []  # a query without data
     if not isinstance(rows, list):
         raise WorldBankFormatError(f"{path.name}: the second element should be the list of rows, got {_preview(rows)}")
-    read, bad_rows = quarantine.read_json_records(rows, path.name, _record)
-    for index, record in read:
+    good, bad_rows = quarantine.read_json_records(rows, path.name, _record)
+    for index, record in good:
         if indicator is not None and record[0] != indicator:
             raise WorldBankFormatError(f"{path.name}: record {index} is indicator {record[0]}, expected {indicator}")
-    records = [record for _, record in read]
+    records = [record for _, record in good]
     return Page(number, pages, total, _optional_text(header.get("lastupdated")), records, tuple(bad_rows))
 
 
