@@ -248,6 +248,7 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
     import duckdb
 
     from dagster_project import query_output
+    from dagster_project.files import atomic_file
     from dagster_project.warehouse import WarehouseBusyError, connect
 
     try:
@@ -272,7 +273,8 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
             write = functools.partial(query_output.write_result, con, relation, args.format, limit)
             if args.out:
                 try:
-                    query_output.write_to_file(args.out, write)
+                    with atomic_file(args.out) as handle:
+                        write(handle)
                 except OSError as error:
                     print(f"tradedep sql: cannot write {args.out}: {error.strerror}", file=sys.stderr)
                     return EXIT_FAILED

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_project.dbt_docs import DbtDocsError, MartDoc, mart_docs
-from dagster_project.sources.landing import write_atomic
+from dagster_project.files import atomic_file, atomic_path, write_atomic
 from dagster_project.warehouse import connect, sql_literal_path
 
 FORMATS = ("parquet", "csv")
@@ -97,14 +96,10 @@ def _copy_atomic(con, doc: MartDoc, target: Path, fmt: str, excel: bool) -> Path
                         for name, _ in _columns(con, relation))
     order = ", ".join(_identifier(name) for name in doc.key) or "ALL"
     options = csv_options(text) if fmt == "csv" else COPY_OPTIONS[fmt]
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
+    with atomic_path(target) as temporary:
         con.execute(f"COPY (SELECT {columns} FROM {relation} ORDER BY {order}) TO '{sql_literal_path(temporary)}' ({options})")
         if excel and fmt == "csv":
             _prepend_bom(temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
     return target
 
 
@@ -121,14 +116,9 @@ def _excel_text(name: str) -> str:
 
 def _prepend_bom(path: Path) -> None:
     """UTF-8 byte-order mark first: without it Windows Excel reads the file as ANSI and garbles Côte d'Ivoire."""
-    with_bom = path.with_name(path.name + ".bom")
-    try:
-        with path.open("rb") as source, with_bom.open("wb") as target:
-            target.write(codecs.BOM_UTF8)
-            shutil.copyfileobj(source, target)
-        os.replace(with_bom, path)
-    finally:
-        with_bom.unlink(missing_ok=True)
+    with path.open("rb") as source, atomic_file(path) as target:
+        target.write(codecs.BOM_UTF8)
+        shutil.copyfileobj(source, target)
 
 
 def _identifier(name: str) -> str:

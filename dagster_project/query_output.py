@@ -7,7 +7,6 @@ so they read back to the same values.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -55,17 +54,6 @@ def write_result(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelati
         cursor.execute(f"COPY (SELECT * FROM {RESULT}) TO '{sql_literal_path(path)}' ({options})")
         with path.open("rb") as result:
             shutil.copyfileobj(result, out)
-
-
-def write_to_file(target: Path, write) -> None:
-    """Call write(handle) on a temporary file beside target, then rename it into place."""
-    temporary = target.with_name(f".{target.name}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            write(handle)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def tables(con: duckdb.DuckDBPyConnection, descriptions: dict[tuple[str, str], str]) -> duckdb.DuckDBPyRelation:

@@ -1,16 +1,30 @@
-"""The raw tables of the API sources (BACI's are in sources/baci.py): names and column types.
+"""Every raw table, BACI's and raw.quarantine included: names and column types, created in one place.
 
 Every raw table exists even when its source is switched off (TRADEDEP_SOURCES), so the dbt models
-over it build, empty, and the marts say which sources they were built from.
+over it build, empty, and the marts say which sources they were built from. No Dagster imports.
 """
 
 import duckdb
 
-from dagster_project.sources import baci
-
-# Each table: the parser's columns, then whether the rows are the synthetic sample. Which files were
-# loaded is in the landing folder's manifest.json and the raw asset's metadata.
+# Each source table: the parser's columns, then whether the rows are the synthetic sample. Which BACI files were
+# loaded is in raw.baci_files; which API answers, in the landing folder's manifest.json and the raw asset's metadata.
 RAW_TABLES = {
+    "raw.baci_trade": """
+        t SMALLINT NOT NULL, i INTEGER NOT NULL, j INTEGER NOT NULL, k VARCHAR NOT NULL,
+        v DOUBLE NOT NULL, q DOUBLE, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL""",
+    "raw.baci_countries": """
+        country_code INTEGER NOT NULL, country_name VARCHAR, country_iso2 VARCHAR, country_iso3 VARCHAR,
+        release VARCHAR NOT NULL""",
+    "raw.baci_products": """
+        code VARCHAR NOT NULL, description VARCHAR, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL""",
+    "raw.baci_files": """
+        member VARCHAR NOT NULL, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, zip_file VARCHAR NOT NULL,
+        zip_sha256 VARCHAR NOT NULL, source_url VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL,
+        row_count BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL""",
+    # The rows of every source's landed files that could not be read (sources/quarantine.py).
+    "raw.quarantine": """
+        source VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL, reason VARCHAR NOT NULL,
+        content VARCHAR, quarantined_at TIMESTAMP NOT NULL""",
     "raw.comtrade_flows": """
         freq_code VARCHAR NOT NULL, ref_year SMALLINT NOT NULL, ref_month SMALLINT, reporter_code INTEGER NOT NULL,
         flow_code VARCHAR NOT NULL, partner_code INTEGER NOT NULL, partner2_code INTEGER, classification_code VARCHAR,
@@ -29,12 +43,12 @@ RAW_TABLES = {
 
 
 def create_all(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every raw table that does not exist yet (BACI's included).
+    """Create every raw table that does not exist yet.
 
     A table left by an older version with other columns is dropped and created anew: its rows come from the
     landing zone, so its raw asset loads them again.
     """
-    baci.create_raw_tables(con)
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for table, columns in RAW_TABLES.items():
         schema, name = table.split(".")
         present = [row[0] for row in con.execute(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dagster_project.sources.landing import write_atomic
+from dagster_project.files import write_atomic
 from dagster_project.warehouse import connect
 
 PARTNER_COLOURS = {"US": "#1f5fa8", "EU27": "#d08a00", "US+EU": "#6b6b6b"}

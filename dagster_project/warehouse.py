@@ -121,14 +121,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
-def replace_rows(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: str = "TRUE", params: list | None = None
-) -> None:
-    """Replace the table's rows matching `where` with the frame's rows (matched by column name), atomically."""
-    with transaction(con):
-        swap_rows(con, table, frame, where, params)
-
-
 def swap_rows(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: str = "TRUE", params: list | None = None
 ) -> None:

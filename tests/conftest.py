@@ -9,6 +9,7 @@ import pytest
 
 from dagster_project.settings import load_settings
 from dagster_project.sources.baci import Release
+from dagster_project.sources import landing
 from dagster_project.sources.landing import LandedFile, sha256_of
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
@@ -52,6 +53,29 @@ def release_members(trade: dict[int, str]) -> dict[str, str]:
     return members
 
 
+class FakeTime:
+    """Stands in for the time module inside landing.py: each sleep is recorded and moves the clock on at once, so
+    tests see the exact waits (backoff, Retry-After, throttle) and never wait."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_time(monkeypatch) -> FakeTime:
+    fake = FakeTime()
+    monkeypatch.setattr(landing, "time", fake)
+    return fake
+
+
 @pytest.fixture
 def settings(tmp_path):
     return load_settings({"TRADEDEP_DATA_DIR": str(tmp_path / "data"), "TRADEDEP_YEARS": "2019-2020"})
@@ -63,6 +87,12 @@ def load_raw(settings, spec, paths: list[Path], max_bad_row_share: float = 0.5):
 
     files = [LandedFile(path, f"file://{path}", path.stat().st_size, sha256_of(path), "", False) for path in paths]
     return load_table(dataclasses.replace(settings, max_bad_row_share=max_bad_row_share), spec, files)
+
+
+def clean_frame(parsed):
+    """The rows a parser read from a good file, after checking that it set none apart."""
+    assert parsed.bad_rows == (), parsed.bad_rows
+    return parsed.frame
 
 
 def warehouse_rows(settings, query: str) -> list[tuple]:

@@ -31,8 +31,8 @@ from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_
 from dagster_project.sources import baci, comtrade, landing, oecd_tiva, worldbank
 
 KEY = "net-fault-key-8d1e0b-SECRET"
-BACKOFF = 2.0  # the waits are recorded, not slept: 2 s then 4 s without Retry-After
-CLIENT_TIMEOUT = 0.25  # seconds: the timeout fault costs this much per attempt
+BACKOFF = landing.BACKOFF_SECONDS  # the waits are recorded, not slept: 2 s then 4 s without Retry-After
+CLIENT_TIMEOUT = 1.0  # seconds: the timeout fault costs this much per attempt; less fails good answers on a busy machine
 HTML_PAGE = b"<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Back soon</body></html>"
 COMTRADE_REQUEST = comtrade.plan_requests(["854231"], [2023], keyed=True)[0]  # China's imports from every partner
 TIVA_REQUEST = oecd_tiva.TivaRequest("PROD", ("CHN", "W"), ("C", "C26"), start_year=2019, end_year=2020)
@@ -45,7 +45,7 @@ class Source:
     good: Callable[[Path], bytes]  # a valid answer, in the source's real format
     malformed: bytes  # the source's format, broken
     causes: dict[str, str]  # what the message says of an HTML page, a malformed answer, an empty body
-    fetch: Callable[[str, Path, httpx.Client], list[landing.LandedFile]]
+    fetch: Callable[[str, Path], list[landing.LandedFile]]  # (base URL, landing folder)
 
 
 def baci_zip(tmp_path: Path) -> bytes:
@@ -59,32 +59,28 @@ SOURCES = [
         baci_zip,
         b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40,  # a zip cut after its first header
         {"html": "not a readable zip", "malformed": "not a readable zip", "empty": "not a readable zip"},
-        lambda base, folder, client: [baci.ensure_release(
-            folder, RELEASE, f"{base}/baci", (2019,), client=client, backoff_seconds=BACKOFF)[0]],
+        lambda base, folder: [baci.ensure_release(folder, RELEASE, f"{base}/baci", (2019,))[0]],
     ),
     Source(
         "UN Comtrade",
         lambda _: next(comtrade_sample.answer_bodies([COMTRADE_REQUEST], "HS12")),
         b'{"elapsedTime": "0.1 secs", "count": 1, "data": [{"refYear": 2023,',
         {"html": "HTML page", "malformed": "not valid JSON", "empty": "not valid JSON"},
-        lambda base, folder, client: comtrade.fetch(
-            [COMTRADE_REQUEST], folder, base, KEY, client=client, throttle_seconds=0, backoff_seconds=BACKOFF),
+        lambda base, folder: comtrade.fetch([COMTRADE_REQUEST], folder, base, KEY, throttle_seconds=0),
     ),
     Source(
         "OECD TiVA",
         lambda _: oecd_tiva_sample.sample_csv(TIVA_REQUEST).encode(),
         b'{"meta": {"schema": "sdmx-json"}, "data": {"dataSets": []}}',  # the API changed its format
         {"html": "HTML page", "malformed": "line 1 lacks the column", "empty": "empty"},
-        lambda base, folder, client: oecd_tiva.fetch(
-            [TIVA_REQUEST], folder, base, client=client, throttle_seconds=0, backoff_seconds=BACKOFF),
+        lambda base, folder: oecd_tiva.fetch([TIVA_REQUEST], folder, base, throttle_seconds=0),
     ),
     Source(
         "World Bank WDI",
         lambda _: worldbank_sample.indicator_pages(WDI_INDICATOR, 2020, 2022)[0],
         b'[{"page": 1, "pages": 1, "per_page": 1000, "total": 9}, [{"indicator": ',
         {"html": "HTML or XML page", "malformed": "not valid JSON", "empty": "empty"},
-        lambda base, folder, client: worldbank.fetch(
-            folder, base, 2020, 2022, indicators=[WDI_INDICATOR], client=client, backoff_seconds=BACKOFF),
+        lambda base, folder: worldbank.fetch(folder, base, 2020, 2022, indicators=[WDI_INDICATOR]),
     ),
 ]
 SOURCE_IDS = [source.name for source in SOURCES]
@@ -166,17 +162,15 @@ def faults(http_server):
 
 
 @pytest.fixture
-def waits(monkeypatch):
+def waits(fake_time):
     """The backoff waits landing.download asks for, recorded instead of slept."""
-    recorded: list[float] = []
-    monkeypatch.setattr(landing, "_sleep", recorded.append)
-    return recorded
+    return fake_time.sleeps
 
 
-@pytest.fixture(scope="module")
-def client():
-    with httpx.Client(timeout=CLIENT_TIMEOUT) as http_client:
-        yield http_client
+@pytest.fixture
+def short_timeout(monkeypatch):
+    """Every download's HTTP client times out after CLIENT_TIMEOUT, so a hung server costs little."""
+    monkeypatch.setattr(landing, "new_client", lambda: httpx.Client(timeout=CLIENT_TIMEOUT))
 
 
 @pytest.fixture
@@ -208,12 +202,12 @@ RETRYABLE: dict[str, tuple[Callable[[FaultServer, bytes], Handler], float, str]]
 
 @pytest.mark.parametrize("fault", RETRYABLE)
 @pytest.mark.parametrize("source", SOURCES, ids=SOURCE_IDS)
-def test_a_passing_fault_is_retried_after_a_backoff_and_the_answer_lands(faults, waits, client, folder, tmp_path,
+def test_a_passing_fault_is_retried_after_a_backoff_and_the_answer_lands(faults, waits, short_timeout, folder, tmp_path,
                                                                           source, fault):
     make, wait, _ = RETRYABLE[fault]
     good = source.good(tmp_path)
     faults.serve(make(faults, good), faults.body(good))
-    [landed] = source.fetch(faults.base, folder, client)
+    [landed] = source.fetch(faults.base, folder)
     assert landed.path.read_bytes() == good and len(faults.requests) == 2
     assert waits == [wait]
     manifest = landing.read_manifest(folder)
@@ -226,13 +220,13 @@ def test_a_passing_fault_is_retried_after_a_backoff_and_the_answer_lands(faults,
 @pytest.mark.parametrize("fault", RETRYABLE)
 @pytest.mark.parametrize("source", SOURCES, ids=SOURCE_IDS)
 def test_a_lasting_fault_fails_after_three_attempts_naming_source_url_and_cause(
-    faults, waits, client, folder, tmp_path, caplog, source, fault
+    faults, waits, short_timeout, folder, tmp_path, caplog, source, fault
 ):
     make, wait, cause = RETRYABLE[fault]
     faults.serve(make(faults, source.good(tmp_path)))
     before = snapshot(folder)
     with caplog.at_level(logging.DEBUG), pytest.raises(landing.DownloadError) as caught:
-        source.fetch(faults.base, folder, client)
+        source.fetch(faults.base, folder)
     message = str(caught.value)
     pattern = rf"{source.name}: {re.escape(faults.base)}/\S+ failed after 3 attempts: .*{cause}"
     assert re.match(pattern, message), message
@@ -243,13 +237,13 @@ def test_a_lasting_fault_fails_after_three_attempts_naming_source_url_and_cause(
 
 @pytest.mark.parametrize("answer", ["html", "malformed", "empty"])
 @pytest.mark.parametrize("source", SOURCES, ids=SOURCE_IDS)
-def test_a_bad_answer_with_status_200_fails_at_once_and_lands_nothing(faults, waits, client, folder, caplog, source,
+def test_a_bad_answer_with_status_200_fails_at_once_and_lands_nothing(faults, waits, short_timeout, folder, caplog, source,
                                                                       answer):
     body = {"html": HTML_PAGE, "malformed": source.malformed, "empty": b""}[answer]
     faults.serve(faults.body(body, content_type="text/html" if answer == "html" else "application/octet-stream"))
     before = snapshot(folder)
     with caplog.at_level(logging.DEBUG), pytest.raises(landing.DownloadError) as caught:
-        source.fetch(faults.base, folder, client)
+        source.fetch(faults.base, folder)
     message = str(caught.value)
     cause = source.causes[answer]
     pattern = rf"{source.name}: the file downloaded from {re.escape(faults.base)}/\S+ is not valid: .*{cause}"
@@ -261,29 +255,29 @@ def test_a_bad_answer_with_status_200_fails_at_once_and_lands_nothing(faults, wa
 
 @pytest.mark.parametrize("code", [401, 403, 404])
 @pytest.mark.parametrize("source", SOURCES, ids=SOURCE_IDS)
-def test_a_client_error_fails_at_once(faults, waits, client, folder, source, code):
+def test_a_client_error_fails_at_once(faults, waits, short_timeout, folder, source, code):
     faults.serve(faults.status(code))
     before = snapshot(folder)
     pattern = rf"{source.name}: {re.escape(faults.base)}/\S+ answered HTTP {code}"
     with pytest.raises(landing.DownloadError, match=pattern):
-        source.fetch(faults.base, folder, client)
+        source.fetch(faults.base, folder)
     assert len(faults.requests) == 1 and waits == [] and snapshot(folder) == before
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=SOURCE_IDS)
-def test_a_retry_after_beyond_the_limit_fails_at_once_saying_how_long(faults, waits, client, folder, source):
+def test_a_retry_after_beyond_the_limit_fails_at_once_saying_how_long(faults, waits, short_timeout, folder, source):
     faults.serve(faults.status(429, "86400"))  # e.g. a daily quota
     with pytest.raises(landing.DownloadError, match=rf"{source.name}: .* HTTP 429 and asks to wait 86400 s"):
-        source.fetch(faults.base, folder, client)
+        source.fetch(faults.base, folder)
     assert len(faults.requests) == 1 and waits == []
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=SOURCE_IDS)
-def test_a_gzip_encoded_answer_lands_decoded(faults, waits, client, folder, tmp_path, source):
+def test_a_gzip_encoded_answer_lands_decoded(faults, waits, short_timeout, folder, tmp_path, source):
     """Content-Length counts the compressed bytes: a complete gzip answer is not mistaken for a cut one."""
     good = source.good(tmp_path)
     faults.serve(faults.body(gzip.compress(good), **{"Content-Encoding": "gzip"}))
-    [landed] = source.fetch(faults.base, folder, client)
+    [landed] = source.fetch(faults.base, folder)
     assert landed.path.read_bytes() == good and len(faults.requests) == 1 and waits == []
 
 
@@ -295,10 +289,10 @@ def test_retry_after_as_an_http_date_is_honoured():
     assert landing._retry_after(httpx.Response(429)) is None
 
 
-def test_the_comtrade_key_is_sent_but_never_shown(faults, waits, client, folder):
+def test_the_comtrade_key_is_sent_but_never_shown(faults, waits, short_timeout, folder):
     faults.serve(faults.status(401))
     with pytest.raises(landing.DownloadError) as caught:
-        comtrade.fetch([COMTRADE_REQUEST], folder, faults.base, KEY, client=client, throttle_seconds=0)
+        comtrade.fetch([COMTRADE_REQUEST], folder, faults.base, KEY, throttle_seconds=0)
     assert faults.requests[0].headers[comtrade.KEY_HEADER] == KEY and KEY not in faults.requests[0].url
     assert_key_never_shown(caught.value, "")
 

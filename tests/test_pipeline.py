@@ -223,15 +223,16 @@ def test_readers_never_wait_for_a_build_and_see_the_previous_warehouse_until_it_
             return con.execute(stable).fetchone()[0]
 
     before = read()
-    build = subprocess.Popen([BIN_DIR / "tradedep", "build", "--sample"], env={**built_copy.env, "TRADEDEP_TREND_STABLE_PP": "100"},
-                             cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build = subprocess.Popen([BIN_DIR / "tradedep", "build", "--sample", "--select", 'key:"marts/fct_self_reliance_trend"'],
+                             env={**built_copy.env, "TRADEDEP_TREND_STABLE_PP": "100"}, cwd=PROJECT_ROOT,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = []
     while build.poll() is None:
         seen.append(read())
         time.sleep(0.2)
     after = read()
     assert build.returncode == 0 and after > before  # a band of +-100 pp holds every change
-    assert len(seen) > 20 and seen[0] == before and set(seen) <= {before, after}
+    assert len(seen) > 5 and seen[0] == before and set(seen) <= {before, after}
     assert seen == sorted(seen)  # the previous warehouse, then the published one: never back
 
 

@@ -6,9 +6,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dagster_project.quality import suites
-from dagster_project.quality.checks import validate_sector_dependency
-from dagster_project.quality.gx_runner import run_suite
+from dagster_project.quality import mart_suites, raw_suites, suites
+from dagster_project.quality.gx_runner import run_suite_in_batches
 
 YEARS = (2019, 2020)
 SECTOR_BASKETS = [("Rail", "full"), ("Semiconductors and IT", "comparable"), ("Semiconductors and IT", "full")]
@@ -44,7 +43,7 @@ def as_recorded(row: pd.Series) -> dict:
 
 
 def validate(frame):
-    return run_suite("fct_sector_dependency", frame, suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS))
+    return run_suite_in_batches("fct_sector_dependency", [frame], suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS))
 
 
 def test_good_data_passes():
@@ -129,11 +128,11 @@ def test_check_metadata_shows_the_offending_rows_of_each_failed_expectation(tmp_
 
 def test_a_suite_on_a_missing_warehouse_does_not_pass(settings):
     with pytest.raises(FileNotFoundError, match="No warehouse"):
-        validate_sector_dependency(settings)
+        raw_suites.validate(settings, mart_suites.SECTOR_DEPENDENCY)
 
 
 def test_an_empty_suite_is_not_a_pass():
-    outcome = run_suite("empty", good_frame(), [])
+    outcome = run_suite_in_batches("empty", [good_frame()], [])
     assert not outcome.success
 
 
@@ -143,7 +142,7 @@ def test_results_are_kept_on_a_static_page(tmp_path):
     frame = good_frame()
     frame.loc[0, "partner_import_share"] = 1.7
     record_outcome(tmp_path, validate(good_frame()), synthetic=False)
-    page = record_outcome(tmp_path, run_suite("other_suite", frame, suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)),
+    page = record_outcome(tmp_path, run_suite_in_batches("other_suite", [frame], suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)),
                           synthetic=False)
     text = page.read_text()
     assert page == tmp_path / "index.html" and "2 suites" in text and "1 suites failing" in text
@@ -158,9 +157,9 @@ def test_the_page_says_synthetic_sums_up_orders_by_data_flow_and_states_each_bou
     broken = good_frame()
     broken.loc[0, "partner_import_share"] = 1.7
     checks = suites.fct_sector_dependency(YEARS, SECTOR_BASKETS, GROUPS)
-    record_outcome(tmp_path, run_suite("fct_sector_dependency", broken, checks), synthetic=True)
-    record_outcome(tmp_path, run_suite("raw_comtrade_flows", good_frame(), checks[:3]), synthetic=True)
-    text = record_outcome(tmp_path, run_suite("raw_baci_trade", good_frame(), checks[:2]), synthetic=False).read_text()
+    record_outcome(tmp_path, run_suite_in_batches("fct_sector_dependency", [broken], checks), synthetic=True)
+    record_outcome(tmp_path, run_suite_in_batches("raw_comtrade_flows", [good_frame()], checks[:3]), synthetic=True)
+    text = record_outcome(tmp_path, run_suite_in_batches("raw_baci_trade", [good_frame()], checks[:2]), synthetic=False).read_text()
     assert "SYNTHETIC SAMPLE" in text.split("<h1>")[0] and "(2 of 3 suites)" in text
     summary = text.split('<table class="summary">')[1].split("</table>")[0]
     suites_in_order = re.findall(r"<tr><td><a href='#(\w+)'>", summary)

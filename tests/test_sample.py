@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import polars as pl
 import pytest
-from conftest import REFERENCE_DIR
+from conftest import REFERENCE_DIR, clean_frame
 
 from dagster_project.hs_codes import comtrade_products, hs6_codes, hs22_carriers, hs22_conversion, sector_products
 from dagster_project.sample import baci_sample, comtrade_sample
@@ -169,7 +169,7 @@ def comtrade_world(tmp_path_factory):
     requests = comtrade.plan_requests(codes, COMTRADE_YEARS, keyed=True, months=COMTRADE_MONTHS)
     folder = tmp_path_factory.mktemp("comtrade")
     landed = comtrade_sample.write_sample(folder, requests, "HS12")
-    frame = pl.concat([comtrade.parse(file.path) for file in landed]).with_columns(
+    frame = pl.concat([clean_frame(comtrade.read(file.path)) for file in landed]).with_columns(
         pl.col("cmd_code").replace_strict(conversion).alias("k"))
     return SimpleNamespace(folder=folder, requests=requests, landed=landed, frame=frame, codes=codes)
 

@@ -1,13 +1,12 @@
 """Dagster assets for CEPII BACI: the landed release zip and the raw.* tables loaded from it."""
 
-
-import dataclasses
 from collections.abc import Callable
 
 import dagster as dg
 
+from dagster_project.assets.common import LandingConfig, landing_settings, origin_metadata, recorded_files
 from dagster_project.assets.resources import WRITE_LOCK
-from dagster_project.assets.table_metadata import table_metadata
+from dagster_project.assets.table_metadata import described_table, table_metadata
 from dagster_project.sample import baci_sample
 from dagster_project.settings import Settings
 from dagster_project.sources import baci, landing
@@ -17,36 +16,15 @@ RELEASE_KEY = dg.AssetKey(["landing", "baci_release"])
 TRADE_KEY = dg.AssetKey(["raw", "baci_trade"])
 COUNTRIES_KEY = dg.AssetKey(["raw", "baci_countries"])
 PRODUCTS_KEY = dg.AssetKey(["raw", "baci_products"])
-SYNTHETIC_NOTE = "SYNTHETIC SAMPLE: invented numbers in the BACI format, not real trade data"
 
 
-def origin_metadata(landed: landing.LandedFile) -> dict[str, dg.MetadataValue]:
-    """Where the data came from; says loudly when it is the synthetic sample."""
-    metadata = {
+def release_metadata(landed: landing.LandedFile) -> dict[str, dg.MetadataValue]:
+    """Where the data came from, down to the zip's sha256; says loudly when it is the synthetic sample."""
+    return {
+        **origin_metadata([landed]),
         "source_file": dg.MetadataValue.path(str(landed.path)),
-        "source_url": dg.MetadataValue.text(landed.url),
         "source_sha256": dg.MetadataValue.text(landed.sha256),
-        "synthetic": dg.MetadataValue.bool(landed.synthetic),
     }
-    if landed.synthetic:
-        metadata["data_note"] = dg.MetadataValue.text(SYNTHETIC_NOTE)
-    return metadata
-
-
-class LandingConfig(dg.Config):
-    """Run config of the landing assets: refresh fetches the source again even when a verified copy is landed."""
-
-    refresh: bool = False
-
-
-def landing_settings(settings: Settings, config: LandingConfig) -> Settings:
-    return dataclasses.replace(settings, refresh=True) if config.refresh else settings
-
-
-def described_table(settings: Settings, table: str) -> dict[str, dg.MetadataValue]:
-    """The table's column schema, total row count and preview (see table_metadata)."""
-    with connect(settings.warehouse_path, read_only=True) as con:
-        return table_metadata(con, table)
 
 
 def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
@@ -54,10 +32,7 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
     years = dg.StaticPartitionsDefinition([str(year) for year in settings.years])
 
     def recorded_release() -> landing.LandedFile:
-        landed = landing.recorded_file(settings.baci_landing_dir / release.zip_name)
-        if landed is None:
-            raise dg.Failure(f"{release.zip_name} is not landed in {settings.baci_landing_dir}: materialise {RELEASE_KEY.to_user_string()} first")
-        return landed
+        return recorded_files(settings.baci_landing_dir, [release.zip_name], RELEASE_KEY)[0]
 
     @dg.asset(
         key=RELEASE_KEY,
@@ -83,7 +58,7 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
         members = baci.list_members(landed.path)
         return dg.MaterializeResult(
             metadata={
-                **origin_metadata(landed),
+                **release_metadata(landed),
                 "size_bytes": dg.MetadataValue.int(landed.size),
                 "fetched_at": dg.MetadataValue.text(landed.fetched_at),
                 "downloaded_in_this_run": dg.MetadataValue.bool(downloaded),
@@ -121,7 +96,7 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
             loaded.append(stats)
         return dg.MaterializeResult(
             metadata={
-                **origin_metadata(landed),
+                **release_metadata(landed),
                 **described_table(settings, "raw.baci_trade"),
                 "rows_loaded": dg.MetadataValue.int(sum(stats.rows for stats in loaded)),
                 "byte_count": dg.MetadataValue.int(sum(stats.bytes for stats in loaded)),
@@ -141,7 +116,7 @@ def build_baci_assets(settings: Settings) -> list[dg.AssetsDefinition]:
                 described = table_metadata(con, ".".join(key.path))
             return dg.MaterializeResult(
                 metadata={
-                    **origin_metadata(landed),
+                    **release_metadata(landed),
                     **described,
                     "byte_count": dg.MetadataValue.int(stats.bytes),
                     "source_member": dg.MetadataValue.text(stats.member),

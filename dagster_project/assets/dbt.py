@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project import dbt_docs, fingerprints, raw_tables
-from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.assets.common import synthetic_metadata
 from dagster_project.assets.resources import WarehouseWriteSession
 from dagster_project.assets.table_metadata import TABLE_METADATA, table_metadata
 from dagster_project.settings import DBT_PROJECT_DIR, Settings
@@ -195,7 +195,3 @@ def mark_synthetic(events: Iterator[Any], synthetic: bool) -> Iterator[Any]:
         if isinstance(event, dg.Output | dg.AssetMaterialization):
             event = event.with_metadata({**event.metadata, **synthetic_metadata(synthetic)})
         yield event
-
-
-def synthetic_metadata(synthetic: bool) -> dict[str, Any]:
-    return {"synthetic": synthetic, **({"data_note": SYNTHETIC_NOTE} if synthetic else {})}

@@ -7,7 +7,7 @@ nothing is exported and no report is written from the failing data.
 import dagster as dg
 
 from dagster_project import exports, report
-from dagster_project.assets.baci import SYNTHETIC_NOTE
+from dagster_project.assets.common import synthetic_metadata
 from dagster_project.assets.dbt import DBT_PROJECT
 from dagster_project.assets.resources import WRITE_LOCK
 from dagster_project.quality.results_page import rewrite_page
@@ -20,8 +20,7 @@ QUALITY_PAGE_KEY = dg.AssetKey(["quality", "validation_results_page"])
 
 def build_output_assets(settings: Settings, dbt_assets_def: dg.AssetsDefinition) -> list[dg.AssetsDefinition]:
     marts = [key for key, group in dbt_assets_def.group_names_by_key.items() if group == "marts"]
-    synthetic = {"synthetic": dg.MetadataValue.bool(settings.sample),
-                 **({"data_note": dg.MetadataValue.text(SYNTHETIC_NOTE)} if settings.sample else {})}
+    synthetic = synthetic_metadata(settings.sample)
 
     @dg.asset(
         key=EXPORTS_KEY,

@@ -13,8 +13,9 @@ import dagster as dg
 import polars as pl
 
 from dagster_project import raw_tables
-from dagster_project.assets.baci import SYNTHETIC_NOTE, LandingConfig, described_table, landing_settings
+from dagster_project.assets.common import LandingConfig, landing_settings, origin_metadata, recorded_files
 from dagster_project.assets.resources import WRITE_LOCK
+from dagster_project.assets.table_metadata import described_table
 from dagster_project.hs_codes import comtrade_products
 from dagster_project.sample import comtrade_sample, oecd_tiva_sample, worldbank_sample
 from dagster_project.settings import Settings
@@ -34,17 +35,6 @@ class SourceSpec:
     land: Callable[[Settings, Path], list[landing.LandedFile]]  # download, or write the sample
     file_names: Callable[[Settings, Path], list[str]]  # the landed files the configured run uses
     parse: Callable[[list[Path]], quarantine.Parsed]  # the landed files into the raw table's columns, and bad rows
-
-
-def landed_files(folder: Path, names: list[str]) -> list[landing.LandedFile]:
-    """The manifest entries of the named files; a missing one means the landing asset must run first."""
-    if not names:
-        raise dg.Failure(f"no landed files in {folder} for this configuration: materialise the landing asset first")
-    found = [landing.recorded_file(folder / name) for name in names]
-    missing = [name for name, entry in zip(names, found, strict=True) if entry is None]
-    if missing:
-        raise dg.Failure(f"{len(missing)} files are not landed in {folder} (e.g. {missing[0]}): materialise the landing asset first")
-    return [entry for entry in found if entry is not None]
 
 
 def load_table(settings: Settings, spec: SourceSpec, files: list[landing.LandedFile]) -> quarantine.Parsed:
@@ -78,7 +68,7 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
     def landed(context: dg.AssetExecutionContext, config: LandingConfig) -> dg.MaterializeResult:
         files = spec.land(landing_settings(settings, config), folder)
         context.log.info(f"{spec.name}: {len(files)} files landed in {folder}")
-        return dg.MaterializeResult(metadata={**_origin(files), "files": len(files), "folder": dg.MetadataValue.path(str(folder)),
+        return dg.MaterializeResult(metadata={**origin_metadata(files), "files": len(files), "folder": dg.MetadataValue.path(str(folder)),
                                               "size_bytes": sum(file.size for file in files)})
 
     @dg.asset(
@@ -91,7 +81,7 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
         "raw.quarantine.",
     )
     def raw_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        files = landed_files(folder, spec.file_names(settings, folder))
+        files = recorded_files(folder, spec.file_names(settings, folder), landing_key)
         parsed = load_table(settings, spec, files)
         bad = len(parsed.bad_rows)
         message = f"{spec.table}: {parsed.frame.height:,} rows from {len(files)} files, {bad} malformed rows"
@@ -102,7 +92,7 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
             context.log.info(message)
         return dg.MaterializeResult(
             metadata={
-                **_origin(files),
+                **origin_metadata(files),
                 **described_table(settings, spec.table),
                 "byte_count": dg.MetadataValue.int(sum(file.size for file in files)),
                 "source_files": dg.MetadataValue.int(len(files)),
@@ -111,16 +101,6 @@ def source_assets(settings: Settings, spec: SourceSpec) -> list[dg.AssetsDefinit
         )
 
     return [landed, raw_table]
-
-
-def _origin(files: list[landing.LandedFile]) -> dict[str, object]:
-    synthetic = any(file.synthetic for file in files)
-    metadata: dict[str, object] = {"synthetic": dg.MetadataValue.bool(synthetic)}
-    if synthetic:
-        metadata["data_note"] = dg.MetadataValue.text(SYNTHETIC_NOTE)
-    if files:
-        metadata["source_url"] = dg.MetadataValue.text(files[0].url)
-    return metadata
 
 
 def worldbank_spec() -> SourceSpec:

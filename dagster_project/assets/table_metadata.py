@@ -3,6 +3,9 @@
 import dagster as dg
 import duckdb
 
+from dagster_project.settings import Settings
+from dagster_project.warehouse import connect
+
 PREVIEW_ROWS = 5
 TABLE_METADATA = ("dagster/column_schema", "dagster/row_count", "preview")  # the entries table_metadata makes
 
@@ -20,6 +23,12 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dg.M
         "dagster/row_count": dg.MetadataValue.int(row_count),
         "preview": dg.MetadataValue.md(markdown_table(names, preview)),
     }
+
+
+def described_table(settings: Settings, table: str) -> dict[str, dg.MetadataValue]:
+    """table_metadata of a table of the settings' warehouse, read-only."""
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return table_metadata(con, table)
 
 
 def markdown_table(names: list[str], rows: list[tuple]) -> str:

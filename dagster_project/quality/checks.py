@@ -71,11 +71,6 @@ def _markdown_cell(value: object) -> str:
     return "NULL" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def validate_sector_dependency(settings: Settings) -> SuiteOutcome:
-    """Run the fct_sector_dependency suite against the warehouse (read-only)."""
-    return raw_suites.validate(settings, mart_suites.SECTOR_DEPENDENCY)
-
-
 def table_check(settings: Settings, suite: raw_suites.TableSuite, asset_key: dg.AssetKey) -> dg.AssetChecksDefinition:
     """A table's suite as a blocking check: what depends on the table waits for it."""
 

@@ -84,11 +84,6 @@ class SuiteOutcome:
         return f"{self.suite}: " + "; ".join(failure.describe() for failure in self.failures)
 
 
-def run_suite(suite_name: str, frame: pd.DataFrame, expectations: list[Any]) -> SuiteOutcome:
-    """Validate frame against the expectations; errors become failed outcomes."""
-    return run_suite_in_batches(suite_name, [frame], expectations)
-
-
 def run_suite_in_batches(suite_name: str, frames: Iterable[pd.DataFrame], expectations: list[Any]) -> SuiteOutcome:
     """Validate each frame (e.g. one year of a large table) and merge: an expectation passes only if it
     passes in every batch; unexpected counts add up; samples and rows come from the first failing batch."""

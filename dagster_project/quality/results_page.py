@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project.quality.gx_runner import SuiteOutcome
-from dagster_project.sources.landing import write_atomic
+from dagster_project.files import write_atomic
 
 
 SYNTHETIC_BANNER = "SYNTHETIC SAMPLE: these suites validated invented numbers, not real trade data."

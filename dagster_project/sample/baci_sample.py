@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from dagster_project.files import atomic_file
 from dagster_project.hs_codes import hs6_codes, sector_products
 from dagster_project.settings import HS_REVISION_FIRST_YEAR, release_last_year
 from dagster_project.sources import landing
@@ -249,15 +249,14 @@ def write_release_zip(path: Path, release: Release, rows_per_year: int | None = 
 
     `rows_per_year` pads every year to that many rows (benchmarks at real scale: see trade_frame)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.part")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with atomic_file(path) as handle, zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED,
+                                                        compresslevel=6) as archive:
         _add(archive, "Readme.txt", NOTICE.encode("utf-8"))
         _add(archive, release.countries_member, countries_csv())
         _add(archive, release.products_member, products_csv(release.hs_revision))
         for year in release_years(release):
             csv_bytes = trade_frame(release, year, rows_per_year).write_csv(null_value="NA", float_precision=3).encode("utf-8")
             _add(archive, release.trade_member(year), csv_bytes)
-    os.replace(temporary, path)
 
 
 def _add(archive: zipfile.ZipFile, name: str, content: bytes) -> None:

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from dagster_project.files import write_atomic
 from dagster_project.hs_codes import hs22_carriers
 from dagster_project.sample.baci_sample import year_trade
 from dagster_project.sources import landing
@@ -66,7 +67,7 @@ def write_sample(landing_dir: Path, requests: list[ComtradeRequest], hs_revision
     missing = [request for request in requests if request not in landed]
     for request, body in zip(missing, answer_bodies(missing, hs_revision), strict=True):
         path = landing_dir / request.file_name
-        landing.write_atomic(path, body)
+        write_atomic(path, body)
         landed[request] = landing.land_local_file(path, url=sample_url(request, hs_revision), synthetic=True)
     return [landed[request] for request in requests]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dagster_project.files import write_atomic
 from dagster_project.sources import landing
 from dagster_project.sources.landing import LandedFile
 from dagster_project.sources.oecd_tiva import DATAFLOW, DEFAULT_VERSION, MANUFACTURING_INDUSTRIES, WORLD, TivaRequest
@@ -76,7 +77,7 @@ def write_sample(landing_dir: Path, requests: list[TivaRequest], version: str = 
     for request in requests:
         name = request.file_name(version)
         path = landing_dir / name
-        landing.write_atomic(path, sample_csv(request, version).encode("utf-8"))
+        write_atomic(path, sample_csv(request, version).encode("utf-8"))
         landed.append(landing.land_local_file(path, url=SAMPLE_URL_SCHEME + name, synthetic=True))
     return landed
 

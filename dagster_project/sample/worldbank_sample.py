@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dagster_project.files import write_atomic
 from dagster_project.sources import landing, worldbank
 
 SEED = 20250102
@@ -132,6 +133,6 @@ def write_sample(landing_dir: Path, first_year: int, last_year: int) -> list[lan
     for indicator in worldbank.INDICATORS:
         for number, body in enumerate(indicator_pages(indicator, first_year, last_year), 1):
             name = worldbank.page_file_name(indicator, first_year, last_year, number)
-            landing.write_atomic(landing_dir / name, body)
+            write_atomic(landing_dir / name, body)
             landed.append(landing.land_local_file(landing_dir / name, SAMPLE_URL_PREFIX + name, synthetic=True))
     return landed

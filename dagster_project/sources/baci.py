@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import duckdb
-import httpx
 import polars as pl
 
+from dagster_project import raw_tables
 from dagster_project.sources import landing, quarantine, zip_member
 from dagster_project.warehouse import swap_rows, transaction
 
@@ -169,35 +169,6 @@ def check_header(path: Path, expected: list[str], label: str) -> None:
         raise BaciFormatError(f"{label}: line 1 has columns {found}, expected {expected}")
 
 
-def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw.baci_trade (
-            t SMALLINT NOT NULL, i INTEGER NOT NULL, j INTEGER NOT NULL, k VARCHAR NOT NULL,
-            v DOUBLE NOT NULL, q DOUBLE, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL)"""
-    )
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw.baci_countries (
-            country_code INTEGER NOT NULL, country_name VARCHAR, country_iso2 VARCHAR, country_iso3 VARCHAR,
-            release VARCHAR NOT NULL)"""
-    )
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw.baci_products (
-            code VARCHAR NOT NULL, description VARCHAR, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL)"""
-    )
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw.quarantine (
-            source VARCHAR NOT NULL, file VARCHAR NOT NULL, line BIGINT NOT NULL, reason VARCHAR NOT NULL,
-            content VARCHAR, quarantined_at TIMESTAMP NOT NULL)"""
-    )
-    con.execute(
-        """CREATE TABLE IF NOT EXISTS raw.baci_files (
-            member VARCHAR NOT NULL, hs_revision VARCHAR NOT NULL, release VARCHAR NOT NULL, zip_file VARCHAR NOT NULL,
-            zip_sha256 VARCHAR NOT NULL, source_url VARCHAR NOT NULL, synthetic BOOLEAN NOT NULL,
-            row_count BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL)"""
-    )
-
-
 def load_trade_year(
     con: duckdb.DuckDBPyConnection,
     zip_path: Path,
@@ -218,7 +189,7 @@ def load_trade_year(
     """
     member = release.trade_member(year)
     label = f"{zip_path.name}:{member}"
-    create_raw_tables(con)
+    raw_tables.create_all(con)
     if skip_unchanged and (kept := unchanged_load(con, zip_path, release, year, source, max_bad_row_share)):
         return kept
     with extracted_member(zip_path, member, scratch_dir) as csv_path:
@@ -379,12 +350,10 @@ def ensure_release(
     years: tuple[int, ...],
     refresh: bool = False,
     progress: landing.Progress | None = None,
-    client: httpx.Client | None = None,
-    backoff_seconds: float = 2.0,
 ) -> tuple[landing.LandedFile, bool]:
     """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
     path = landing_dir / release.zip_name
-    present = None if refresh else landing.landed_file(path)
+    present = landing.reusable(path, refresh)
     if present is not None:
         verify_release_zip(path, release, years)
         return present, False
@@ -393,9 +362,7 @@ def ensure_release(
         path,
         source="CEPII BACI",
         verify=lambda candidate: verify_release_zip(candidate, release, years),
-        client=client,
         progress=progress,
-        backoff_seconds=backoff_seconds,
     )
     return landed, True
 
@@ -428,7 +395,7 @@ def _replace_reference(
     member: str,
     source: dict[str, object],
 ) -> LoadStats:
-    create_raw_tables(con)
+    raw_tables.create_all(con)
     with transaction(con):
         swap_rows(con, table, frame, where, params)
         _record_file(con, member, zip_path, release, source, frame.height)

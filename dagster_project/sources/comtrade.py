@@ -13,17 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
-from dagster_project.sources.quarantine import BadRow, Parsed, RowError
+from dagster_project.sources.quarantine import Parsed, RowError
 
 SOURCE = "UN Comtrade"
 DEFAULT_BASE_URL = "https://comtradeapi.un.org"
@@ -56,10 +55,6 @@ EU27 = (40, 56, 100, 191, 196, 203, 208, 233, 246, 251, 276, 300, 348, 372, 380,
         616, 620, 642, 703, 705, 724, 752)
 # The members of the marts' partner groups (dbt/seeds/partner_group.csv): the monthly view's partners.
 MONTHLY_PARTNERS = (WORLD, USA, *EU27, JAPAN, KOREA, TAIWAN)
-
-# Tests replace this to observe the throttle without waiting.
-_sleep = time.sleep
-
 
 class ComtradeFormatError(ValueError):
     """A Comtrade file is not in the expected format; the message names the file and the record/field."""
@@ -227,34 +222,21 @@ def fetch(
     base_url: str,
     api_key: str | None,
     refresh: bool = False,
-    client: httpx.Client | None = None,
     throttle_seconds: float = 6.0,
-    backoff_seconds: float = 2.0,
 ) -> list[landing.LandedFile]:
     """Land one verified JSON answer per request; a verified real answer already present is reused."""
     api_key = (api_key or "").strip() or None
     keyed = api_key is not None
-    headers = {KEY_HEADER: api_key} if keyed else None
-    landed: list[landing.LandedFile] = []
-    last_call: float | None = None
-    for request in requests:
-        url = request.url(base_url, keyed)
+    urls = [request.url(base_url, keyed) for request in requests]
+    for request, url in zip(requests, urls, strict=True):
         _check_fits(request, url, keyed)
-        path = landing_dir / request.file_name
-        present = None if refresh else landing.landed_file(path)
-        if present is not None and not present.synthetic:  # the sample never stands in for real data
-            landed.append(present)
-            continue
-        if last_call is not None:
-            _sleep(max(0.0, throttle_seconds - (time.monotonic() - last_call)))
-        try:
-            landed.append(landing.download(
-                url, path, source=SOURCE, client=client, headers=headers, backoff_seconds=backoff_seconds,
-                verify=lambda candidate, request=request: verify_response(candidate, request.max_records, keyed),
-            ))
-        finally:
-            last_call = time.monotonic()
-    return landed
+    headers = {KEY_HEADER: api_key} if keyed else None
+    with landing.Fetcher(SOURCE, refresh, throttle_seconds, headers) as fetcher:
+        return [
+            fetcher.fetch(url, landing_dir / request.file_name,
+                          partial(verify_response, max_records=request.max_records, keyed=keyed))
+            for request, url in zip(requests, urls, strict=True)
+        ]
 
 
 def _check_fits(request: ComtradeRequest, url: str, keyed: bool) -> None:
@@ -348,11 +330,6 @@ SCHEMA: dict[str, pl.DataType] = {
 _INT_LIMITS = {pl.Int16: 2**15, pl.Int32: 2**31}
 
 
-def parse(path: Path) -> pl.DataFrame:
-    """Every record of the answer (see read), or ComtradeFormatError naming the first one that cannot be read."""
-    return read(path).strict(ComtradeFormatError)
-
-
 def read(path: Path) -> Parsed:
     """The answer's records as a typed frame (SCHEMA); other fields and top-level keys are ignored.
 
@@ -368,17 +345,8 @@ def read(path: Path) -> Parsed:
 
 
 def _records(records: list, file: str) -> Parsed:
-    columns: dict[str, list] = {column: [] for column in SCHEMA}
-    bad_rows: list[BadRow] = []
-    for number, record in enumerate(records, 1):
-        try:
-            values = _record(record)
-        except RowError as error:
-            bad_rows.append(BadRow(file, number, str(error), quarantine.json_text(record)))
-            continue
-        for column, value in values.items():
-            columns[column].append(value)
-    frame = pl.DataFrame(columns, schema=SCHEMA)
+    good, bad_rows = quarantine.read_json_records(records, file, _record)
+    frame = pl.DataFrame({column: [values[column] for _, values in good] for column in SCHEMA}, schema=SCHEMA)
     return Parsed(frame, {file: frame.height}, tuple(bad_rows), unit="record")
 
 

@@ -3,16 +3,17 @@
 A download goes to a temporary name in the target folder and is renamed only when complete and
 verified. Each landed file is recorded in the folder's manifest.json (URL without secrets, size,
 sha256, time, whether it is synthetic). A present file whose size and sha256 match its manifest
-entry is not fetched again unless a refresh is asked for.
+entry is not fetched again unless a refresh is asked for (Fetcher: the one reuse-or-download loop
+of the API sources, with the one throttle that spaces their calls).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -20,14 +21,16 @@ from pathlib import Path
 
 import httpx
 
+from dagster_project.files import atomic_path, write_atomic
+
 MANIFEST_NAME = "manifest.json"
 CHUNK_BYTES = 1 << 20
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+RETRY_ATTEMPTS = 3
+BACKOFF_SECONDS = 2.0  # the wait before the first retry without Retry-After; it doubles at each retry
 # A server asking to wait longer than this (e.g. a daily quota) fails the download at once, saying so.
 MAX_RETRY_AFTER_SECONDS = 300.0
-
-# Tests replace this to observe the backoff without waiting.
-_sleep = time.sleep
+PROGRESS_SECONDS = 5.0  # how often a download's progress is logged
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
 
@@ -93,10 +96,11 @@ def landed_file(path: Path) -> LandedFile | None:
     return recorded
 
 
-def write_atomic(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)
+def reusable(path: Path, refresh: bool) -> LandedFile | None:
+    """The real file landed at path while it verifies, unless a refresh is asked for; None when it must be
+    downloaded. The synthetic sample never stands in for a download."""
+    present = None if refresh else landed_file(path)
+    return present if present is not None and not present.synthetic else None
 
 
 def land_local_file(path: Path, url: str, synthetic: bool) -> LandedFile:
@@ -113,6 +117,10 @@ def land_local_file(path: Path, url: str, synthetic: bool) -> LandedFile:
     return landed
 
 
+def new_client() -> httpx.Client:
+    return httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0))
+
+
 def download(
     url: str,
     destination: Path,
@@ -120,49 +128,100 @@ def download(
     verify: Callable[[Path], None],
     client: httpx.Client | None = None,
     progress: Progress | None = None,
-    attempts: int = 3,
-    backoff_seconds: float = 2.0,
     headers: dict[str, str] | None = None,
 ) -> LandedFile:
     """Download url to destination atomically, verify it, and record it in the manifest.
 
-    Retries transport errors (reset, timeout, a body cut short), 429 and 5xx a bounded number of
-    times with exponential backoff, honouring Retry-After up to MAX_RETRY_AFTER_SECONDS. Any other
-    status fails at once. `verify` raises if the complete file is not what the source serves.
+    Retries transport errors (reset, timeout, a body cut short), 429 and 5xx up to RETRY_ATTEMPTS times
+    with exponential backoff, honouring Retry-After up to MAX_RETRY_AFTER_SECONDS. Any other status fails
+    at once. `verify` raises if the complete file is not what the source serves.
     Secrets go in `headers` (e.g. an API key): they are sent, never logged nor recorded.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.part")
     own_client = client is None
-    client = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0))
+    client = client or new_client()
     try:
-        for attempt in range(1, attempts + 1):
+        with atomic_path(destination) as temporary:
+            size, digest = _stream_with_retries(client, url, temporary, source, progress, headers or {})
             try:
-                size, digest = _stream_to(client, url, temporary, progress, headers or {})
-                break
-            except DownloadError as error:
-                raise DownloadError(f"{source}: {error}") from None
-            except _Retryable as error:
-                if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
-                    raise DownloadError(
-                        f"{source}: {url} answered {error.cause} and asks to wait {error.retry_after:.0f} s before "
-                        f"trying again (more than {MAX_RETRY_AFTER_SECONDS:.0f} s): try again later"
-                    ) from None
-                if attempt == attempts:
-                    raise DownloadError(f"{source}: {url} failed after {attempts} attempts: {error.cause}") from None
-                _sleep(error.retry_after if error.retry_after is not None else backoff_seconds * 2 ** (attempt - 1))
-        try:
-            verify(temporary)
-        except Exception as error:
-            raise DownloadError(f"{source}: the file downloaded from {url} is not valid: {error}") from error
-        os.replace(temporary, destination)
+                verify(temporary)
+            except Exception as error:
+                raise DownloadError(f"{source}: the file downloaded from {url} is not valid: {error}") from error
     finally:
-        temporary.unlink(missing_ok=True)
         if own_client:
             client.close()
     landed = LandedFile(path=destination, url=url, size=size, sha256=digest, fetched_at=_now(), synthetic=False)
     record(landed)
     return landed
+
+
+def _stream_with_retries(
+    client: httpx.Client, url: str, target: Path, source: str, progress: Progress | None, headers: dict[str, str]
+) -> tuple[int, str]:
+    attempt = 1
+    while True:
+        try:
+            return _stream_to(client, url, target, progress, headers)
+        except DownloadError as error:
+            raise DownloadError(f"{source}: {error}") from None
+        except _Retryable as error:
+            if error.retry_after is not None and error.retry_after > MAX_RETRY_AFTER_SECONDS:
+                raise DownloadError(
+                    f"{source}: {url} answered {error.cause} and asks to wait {error.retry_after:.0f} s before "
+                    f"trying again (more than {MAX_RETRY_AFTER_SECONDS:.0f} s): try again later"
+                ) from None
+            if attempt == RETRY_ATTEMPTS:
+                raise DownloadError(f"{source}: {url} failed after {RETRY_ATTEMPTS} attempts: {error.cause}") from None
+            time.sleep(error.retry_after if error.retry_after is not None else BACKOFF_SECONDS * 2 ** (attempt - 1))
+            attempt += 1
+
+
+class Throttle:
+    """Spaces network calls: at least `seconds` from the end of one call to the start of the next (the APIs'
+    request limits). A file reused from the landing zone makes no call, so it never waits."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self._last_call: float | None = None
+
+    @contextmanager
+    def call(self) -> Iterator[None]:
+        if self._last_call is not None:
+            wait = self.seconds - (time.monotonic() - self._last_call)
+            if wait > 0:
+                time.sleep(wait)
+        try:
+            yield
+        finally:  # a failed call was a call too
+            self._last_call = time.monotonic()
+
+
+class Fetcher:
+    """Lands the files of one source over one HTTP client: a verified real file already landed is reused
+    (unless refresh), any other is downloaded, the downloads spaced by the throttle. The synthetic sample
+    never stands in for a download. Secrets go in `headers`: sent, never logged nor recorded."""
+
+    def __init__(
+        self, source: str, refresh: bool = False, throttle_seconds: float = 0.0, headers: dict[str, str] | None = None
+    ) -> None:
+        self.source = source
+        self.refresh = refresh
+        self._throttle = Throttle(throttle_seconds)
+        self._client = new_client()
+        self._headers = headers
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._client.close()
+
+    def fetch(self, url: str, path: Path, verify: Callable[[Path], None]) -> LandedFile:
+        present = reusable(path, self.refresh)
+        if present is not None:
+            return present
+        with self._throttle.call():
+            return download(url, path, self.source, verify, client=self._client, headers=self._headers)
 
 
 class _Retryable(Exception):
@@ -191,8 +250,6 @@ def _stream_to(
                     written += len(chunk)
                     if progress:
                         progress(written, expected)
-                handle.flush()
-                os.fsync(handle.fileno())
             # Content-Length counts the bytes on the wire, compressed when the server gzips the answer.
             received = response.num_bytes_downloaded
     except httpx.TransportError as error:
@@ -216,14 +273,14 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def logged_progress(log: Callable[[str], None], name: str, every_seconds: float = 5.0) -> Progress:
-    """A Progress callback that logs size, share and rate of a download at most every few seconds."""
+def logged_progress(log: Callable[[str], None], name: str) -> Progress:
+    """A Progress callback that logs size, share and rate of a download every PROGRESS_SECONDS, and when done."""
     started = last = time.monotonic()
 
     def report(done: int, total: int | None) -> None:
         nonlocal last
         now = time.monotonic()
-        if now - last < every_seconds and done != total:
+        if now - last < PROGRESS_SECONDS and done != total:
             return
         last = now
         rate = done / max(now - started, 1e-9)

@@ -35,12 +35,10 @@ import hashlib
 import io
 import math
 import re
-import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import httpx
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
@@ -174,43 +172,18 @@ def fetch(
     base_url: str = DEFAULT_BASE_URL,
     version: str = DEFAULT_VERSION,
     refresh: bool = False,
-    client: httpx.Client | None = None,
     throttle_seconds: float = 60.0,
-    backoff_seconds: float = 2.0,
 ) -> list[LandedFile]:
     """Land one verified CSV per request, reusing present verified downloads unless refresh.
 
-    Waits throttle_seconds between network calls only (the API allows about 60 data requests an
-    hour); 429 and 5xx are retried by landing.download, honouring Retry-After. A synthetic sample
-    file is never taken for a real download.
+    Network calls are spaced throttle_seconds apart (the API allows about 60 data requests an hour);
+    429 and 5xx are retried by landing.download, honouring Retry-After.
     """
-    landed: list[LandedFile] = []
-    downloads = 0
-    for request in requests:
-        path = landing_dir / request.file_name(version)
-        present = None if refresh else landing.landed_file(path)
-        if present is not None and not present.synthetic:
-            landed.append(present)
-            continue
-        if downloads:
-            _pause(throttle_seconds)
-        landed.append(
-            landing.download(
-                request_url(base_url, request, version),
-                path,
-                source=SOURCE,
-                verify=verify_csv,
-                client=client,
-                backoff_seconds=backoff_seconds,
-            )
-        )
-        downloads += 1
-    return landed
-
-
-def _pause(seconds: float) -> None:
-    if seconds > 0:
-        time.sleep(seconds)
+    with landing.Fetcher(SOURCE, refresh, throttle_seconds) as fetcher:
+        return [
+            fetcher.fetch(request_url(base_url, request, version), landing_dir / request.file_name(version), verify_csv)
+            for request in requests
+        ]
 
 
 def verify_csv(path: Path) -> None:
@@ -218,11 +191,6 @@ def verify_csv(path: Path) -> None:
     (so an answer in another format is never landed; a few bad rows are quarantined at load)."""
     parsed = read(path)
     quarantine.refuse_unreadable(path.name, parsed.frame.height, parsed.bad_rows, TivaFormatError, "line")
-
-
-def parse(path: Path) -> pl.DataFrame:
-    """Every observation of the file (see read), or TivaFormatError naming the first row that cannot be read."""
-    return read(path).strict(TivaFormatError)
 
 
 def read(path: Path) -> Parsed:

@@ -4,18 +4,21 @@ A parser that meets a row it cannot read (a value that is not a number, a wrong 
 field) records it as a BadRow and goes on with the next one; a file that is not in the source's format
 at all (HTML, no header, empty) still fails as a whole. The loader writes the bad rows to raw.quarantine
 in the transaction that replaces the table's rows, and refuses the load when a file holds more than
-TRADEDEP_MAX_BAD_ROW_SHARE of them. The table's DDL is with BACI's (baci.create_raw_tables). Plain
-Python: no Dagster imports.
+TRADEDEP_MAX_BAD_ROW_SHARE of them. The table's DDL is in raw_tables.py. Plain Python: no Dagster
+imports.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
 import polars as pl
+
+Row = TypeVar("Row")
 
 
 class RowError(ValueError):
@@ -44,12 +47,6 @@ class Parsed:
     rows_by_file: dict[str, int]  # good rows read from each file
     bad_rows: tuple[BadRow, ...] = ()
     unit: str = "line"  # how the source counts rows in messages: "line" (CSV) or "record" (JSON)
-
-    def strict(self, error: type[Exception]) -> pl.DataFrame:
-        """The frame, or `error` naming the first bad row: for callers that accept no bad row at all."""
-        if self.bad_rows:
-            raise error(describe(self.bad_rows[0], self.unit))
-        return self.frame
 
     def check_share(self, max_share: float) -> None:
         """Raise TooManyBadRowsError for the first file whose bad rows exceed max_share of its rows."""
@@ -97,6 +94,21 @@ def refuse_unreadable(label: str, good: int, bad_rows: Sequence[BadRow], error: 
 def json_text(value: object) -> str:
     """A JSON record as quarantine content."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def read_json_records(
+    records: Sequence[object], file: str, read: Callable[[object], Row]
+) -> tuple[list[tuple[int, Row]], list[BadRow]]:
+    """Each record of a JSON answer read by `read`, with its number (from 1); those it raises RowError on are set
+    apart as BadRows."""
+    good: list[tuple[int, Row]] = []
+    bad: list[BadRow] = []
+    for number, record in enumerate(records, 1):
+        try:
+            good.append((number, read(record)))
+        except RowError as error:
+            bad.append(BadRow(file, number, str(error), json_text(record)))
+    return good, bad
 
 
 def replace(con: duckdb.DuckDBPyConnection, source: str, files: Sequence[str], bad_rows: Sequence[BadRow]) -> None:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import polars as pl
 
 from dagster_project.sources import landing, quarantine
@@ -82,53 +81,30 @@ def fetch(
     last_year: int,
     indicators: Iterable[str] = INDICATORS,
     refresh: bool = False,
-    client: httpx.Client | None = None,
-    backoff_seconds: float = 2.0,
 ) -> list[landing.LandedFile]:
     """Land every page of every indicator (one file each), reusing verified files unless refresh is asked."""
     if first_year > last_year:
         raise ValueError(f"{SOURCE}: first year {first_year} is after last year {last_year}")
-    own_client = client is None
-    client = client or httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=15.0))
-    try:
+    with landing.Fetcher(SOURCE, refresh) as fetcher:
         return [
             landed
             for indicator in indicators
-            for landed in fetch_indicator(landing_dir, base_url, indicator, first_year, last_year, refresh, client,
-                                          backoff_seconds)
+            for landed in fetch_indicator(fetcher, landing_dir, base_url, indicator, first_year, last_year)
         ]
-    finally:
-        if own_client:
-            client.close()
 
 
 def fetch_indicator(
-    landing_dir: Path,
-    base_url: str,
-    indicator: str,
-    first_year: int,
-    last_year: int,
-    refresh: bool,
-    client: httpx.Client,
-    backoff_seconds: float,
+    fetcher: landing.Fetcher, landing_dir: Path, base_url: str, indicator: str, first_year: int, last_year: int
 ) -> list[landing.LandedFile]:
     """Land page 1, then every further page its header announces."""
     landed: list[landing.LandedFile] = []
     number, pages = 1, 1
     while number <= pages:
-        path = landing_dir / page_file_name(indicator, first_year, last_year, number)
-        present = None if refresh else landing.landed_file(path)
-        if present is None or present.synthetic:  # the synthetic sample never stands in for a download
-            present = landing.download(
-                page_url(base_url, indicator, first_year, last_year, number),
-                path,
-                source=SOURCE,
-                verify=_page_verifier(indicator, number),
-                client=client,
-                backoff_seconds=backoff_seconds,
-            )
-        landed.append(present)
-        pages = read_page(path, indicator).pages
+        page = fetcher.fetch(page_url(base_url, indicator, first_year, last_year, number),
+                             landing_dir / page_file_name(indicator, first_year, last_year, number),
+                             _page_verifier(indicator, number))
+        landed.append(page)
+        pages = read_page(page.path, indicator).pages
         number += 1
     return landed
 
@@ -145,11 +121,6 @@ def _page_verifier(indicator: str, number: int) -> Callable[[Path], None]:
         quarantine.refuse_unreadable(label, len(page.records), page.bad_rows, WorldBankFormatError, "record")
 
     return verify
-
-
-def parse(paths: list[Path]) -> pl.DataFrame:
-    """All rows of the given pages (see read), or WorldBankFormatError naming the first record that cannot be read."""
-    return read(paths).strict(WorldBankFormatError)
 
 
 def read(paths: list[Path]) -> Parsed:
@@ -195,17 +166,11 @@ def read_page(path: Path, indicator: str | None = None) -> Page:
         rows = []  # a query without data
     if not isinstance(rows, list):
         raise WorldBankFormatError(f"{path.name}: the second element should be the list of rows, got {_preview(rows)}")
-    records: list[tuple[object, ...]] = []
-    bad_rows: list[BadRow] = []
-    for index, row in enumerate(rows, 1):
-        try:
-            record = _record(row)
-        except RowError as error:
-            bad_rows.append(BadRow(path.name, index, str(error), quarantine.json_text(row)))
-            continue
+    good, bad_rows = quarantine.read_json_records(rows, path.name, _record)
+    for index, record in good:
         if indicator is not None and record[0] != indicator:
             raise WorldBankFormatError(f"{path.name}: record {index} is indicator {record[0]}, expected {indicator}")
-        records.append(record)
+    records = [record for _, record in good]
     return Page(number, pages, total, _optional_text(header.get("lastupdated")), records, tuple(bad_rows))
 
 
