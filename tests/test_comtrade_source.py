@@ -12,7 +12,7 @@ from conftest import clean_frame
 from werkzeug import Response
 
 from dagster_project.sample import comtrade_sample
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.settings import DBT_PROJECT_DIR, DEFAULT_COMTRADE_URL
 from dagster_project.sources import comtrade, landing, quarantine
 
 KEY = "test-key-5f3a9c-SECRET"
@@ -107,7 +107,7 @@ def test_the_plan_covers_every_flow_once_and_no_request_can_reach_the_preview_li
     years = [2023, 2024, 2025]
     planned = comtrade.plan_requests(products, years, keyed=False, months=MONTHS)
     assert all(r.record_estimate < comtrade.PREVIEW_MAX_RECORDS == r.max_records for r in planned)
-    assert all(len(r.url(comtrade.DEFAULT_BASE_URL, keyed=False)) <= comtrade.MAX_URL_CHARS for r in planned)
+    assert all(len(r.url(DEFAULT_COMTRADE_URL, keyed=False)) <= comtrade.MAX_URL_CHARS for r in planned)
     asked = cells(planned)
     imports = {(156, "*", c, y, "M", "A") for c in products for y in years}
     exports = {(156, p, c, y, "X", "A") for p in EU_US_WORLD for c in products for y in years}
@@ -133,7 +133,7 @@ def test_a_request_for_every_partner_is_sized_by_the_assumed_number_of_partners(
 def test_a_keyed_plan_of_many_products_keeps_every_url_within_4096_characters():
     products = [f"{n:06d}" for n in range(10000, 12500)]
     planned = comtrade.plan_requests(products, [2023], keyed=True, months=MONTHS)
-    assert all(len(r.url(comtrade.DEFAULT_BASE_URL, keyed=True)) <= comtrade.MAX_URL_CHARS for r in planned)
+    assert all(len(r.url(DEFAULT_COMTRADE_URL, keyed=True)) <= comtrade.MAX_URL_CHARS for r in planned)
     assert all(r.record_estimate < r.max_records == comtrade.KEYED_MAX_RECORDS for r in planned)
     for freq, flow, partners in (("A", "M", ()), ("M", "M", comtrade.MONTHLY_PARTNERS), ("M", "X", (0,))):
         group = [r for r in planned if (r.freq_code, r.flow_codes, r.partner_codes) == (freq, (flow,), partners)]

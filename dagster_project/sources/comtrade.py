@@ -25,7 +25,6 @@ from dagster_project.sources import landing, quarantine
 from dagster_project.sources.quarantine import Parsed, RowError
 
 SOURCE = "UN Comtrade"
-DEFAULT_BASE_URL = "https://comtradeapi.un.org"
 FREQUENCIES = ("A", "M")  # annual, monthly: the {freqCode} of the URL path
 PREVIEW_PATH = "/public/v1/preview/C/{freq}/HS"
 DATA_PATH = "/data/v1/get/C/{freq}/HS"
@@ -33,8 +32,8 @@ KEY_HEADER = "Ocp-Apim-Subscription-Key"
 PREVIEW_MAX_RECORDS = 500
 KEYED_MAX_RECORDS = 100_000
 MAX_URL_CHARS = 4096
-# Plans are sized against the default base URL plus this allowance, so a longer base URL still fits.
-BASE_URL_ALLOWANCE = 96
+# Plans leave this many characters for the base URL (the settings' TRADEDEP_COMTRADE_URL) before the path.
+BASE_URL_ALLOWANCE = 128
 
 # A request without partnerCode returns every partner China reports plus the World aggregate (0). Plans
 # assume at most this many records per reporter, product, period and flow: Comtrade's reference list has
@@ -204,7 +203,7 @@ def _chunk_sizes(template: ComtradeRequest, product_count: int, periods: list[in
 def _products_fitting_url(template: ComtradeRequest, periods: list[int], period_size: int) -> int:
     """How many 6-digit codes fit in the URL beside period_size of the periods (each code adds 7 characters)."""
     empty = replace(template, cmd_codes=(), periods=(max(periods),) * period_size)
-    length = len(empty.url(DEFAULT_BASE_URL, keyed=False)) + BASE_URL_ALLOWANCE
+    length = len(empty.url("", keyed=False)) + BASE_URL_ALLOWANCE
     return (MAX_URL_CHARS - length + 1) // 7
 
 

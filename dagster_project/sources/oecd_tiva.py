@@ -46,7 +46,6 @@ from dagster_project.sources.landing import LandedFile
 from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "OECD TiVA"
-DEFAULT_BASE_URL = "https://sdmx.oecd.org"
 DEFAULT_VERSION = "1.0"
 REST_PATH = "public/rest"
 DATAFLOW = "OECD.STI.PIE,DSD_TIVA_MAINLV@DF_MAINLV"
@@ -169,7 +168,7 @@ def request_url(base_url: str, request: TivaRequest, version: str = DEFAULT_VERS
 def fetch(
     requests: list[TivaRequest],
     landing_dir: Path,
-    base_url: str = DEFAULT_BASE_URL,
+    base_url: str,
     version: str = DEFAULT_VERSION,
     refresh: bool = False,
     throttle_seconds: float = 60.0,

@@ -21,7 +21,6 @@ from dagster_project.sources import landing, quarantine
 from dagster_project.sources.quarantine import BadRow, Parsed, RowError
 
 SOURCE = "World Bank WDI"
-DEFAULT_BASE_URL = "https://api.worldbank.org"
 COUNTRIES = ("CHN", "USA", "EUU")
 PER_PAGE = 1000
 INDICATORS: dict[str, str] = {
