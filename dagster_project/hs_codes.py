@@ -23,15 +23,22 @@ def hs6_codes(hs_revision: str) -> tuple[str, ...]:
         return tuple(row["hs6"] for row in csv.DictReader(handle) if row["hs_revision"] == hs_revision)
 
 
-def sector_products(hs_revision: str) -> dict[str, list[str]]:
+@cache
+def sector_products(hs_revision: str) -> dict[str, tuple[str, ...]]:
     """Product code -> the sectors whose prefixes in that revision match it, in the seed's order."""
     with SECTOR_MAP_FILE.open(newline="") as handle:
         prefixes = [(row["hs_prefix"], row["sector"]) for row in csv.DictReader(handle) if row["hs_revision"] == hs_revision]
-    mapped: dict[str, list[str]] = {}
+    # Look each code's prefixes up by length rather than testing every prefix against every code.
+    rows_by_prefix: dict[str, list[int]] = {}
+    for row, (prefix, _) in enumerate(prefixes):
+        rows_by_prefix.setdefault(prefix, []).append(row)
+    lengths = sorted({len(prefix) for prefix, _ in prefixes})
+    mapped: dict[str, tuple[str, ...]] = {}
     for code in hs6_codes(hs_revision):
-        for prefix, sector in prefixes:
-            if code.startswith(prefix) and sector not in mapped.get(code, []):
-                mapped.setdefault(code, []).append(sector)
+        rows = sorted(row for length in lengths for row in rows_by_prefix.get(code[:length], ()))
+        sectors = tuple(dict.fromkeys(prefixes[row][1] for row in rows))
+        if sectors:
+            mapped[code] = sectors
     return mapped
 
 

@@ -13,6 +13,7 @@ import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,7 @@ def sector_profile_names(hs_revision: str) -> dict[str, str]:
     }
 
 
+@cache
 def traded_products(hs_revision: str) -> dict[str, Profile]:
     mapped = sector_profile_names(hs_revision)
     profiles = {code: SECTOR_PROFILES.get(sector, DEFAULT) for code, sector in mapped.items()}
@@ -125,7 +127,8 @@ def year_flows(code: str, profile: Profile, year: int, first_year: int) -> list[
     china_exports = world * profile.china_export_share
     flows += _split(CHINA, china_exports, _random_weights(rng, 12), rng, importer_side=True)
     exporters = _rest_of_world_exporters(profile, rng)
-    importers = rng.choice([code for code in PARTNERS if code not in exporters], size=6, replace=False)
+    taken = set(exporters.tolist())  # a set: membership in a numpy array is slow
+    importers = rng.choice([code for code in PARTNERS if code not in taken], size=6, replace=False)
     rest = world * max(0.05, 1 - profile.china_import_share - profile.china_export_share)
     concentration = np.full(36, 0.6)
     if profile.world_exporters:  # rows of the dominant exporters (the first ones) get most of the trade
