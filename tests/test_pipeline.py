@@ -347,6 +347,28 @@ def test_build_without_network_or_landed_files_fails_fast_naming_sample(tmp_path
     assert "tradedep build --sample" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_switched_off_sources_have_no_assets_and_leave_the_marts_building(built_copy, tmp_path):
+    """TRADEDEP_SOURCES=baci,worldbank: Comtrade's and TiVA's assets are not defined, and dbt, on raw tables that
+    still hold their rows, builds every model and passes every data test with those sources contributing nothing."""
+    from dagster_project.definitions import build_definitions
+    from dagster_project.settings import load_settings
+
+    settings = load_settings({**built_copy.env, "TRADEDEP_SAMPLE": "1", "TRADEDEP_SOURCES": "baci,worldbank"})
+    keys = {key.to_user_string() for key in build_definitions(settings).resolve_asset_graph().get_all_asset_keys()}
+    assert {"landing/baci_release", "landing/worldbank", "raw/worldbank_indicators"} <= keys
+    assert not {key for key in keys if "comtrade" in key or "oecd_tiva" in key}
+    result = subprocess.run(
+        [BIN_DIR / "dbt", "build", "--exclude-resource-type", "unit_test", "--profiles-dir", ".", "--target-path",
+         str(tmp_path), "--log-path", str(tmp_path), "--vars", json.dumps(settings.dbt_vars())],
+        env=built_copy.env, cwd=DBT_PROJECT_DIR, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:]
+    sources = {row[0]: row[1:] for row in query(settings, "SELECT source, is_enabled, row_count FROM marts.dim_data_source").rows()}
+    assert sources["comtrade"] == (False, 0) and sources["oecd_tiva"] == (False, 0)
+    assert sources["baci"][0] and sources["worldbank"][0]
+    years = query(settings, f"SELECT DISTINCT year, data_source FROM {MART} ORDER BY year").rows()
+    assert [year for year, _ in years] == list(YEARS) and all(source.startswith("CEPII BACI") for _, source in years)
+
+
 def test_every_source_is_loaded_and_marked_synthetic(built):
     rows = query(built.settings, "SELECT source, is_enabled, row_count, is_synthetic FROM marts.dim_data_source ORDER BY source")
     assert rows["source"].to_list() == ["baci", "comtrade", "oecd_tiva", "worldbank"]
