@@ -136,7 +136,7 @@ def run_suite_sql(suite_name: str, database: Path, query: str, expectations: lis
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
     source = context.data_sources.add_sql(f"{suite_name}_source", connection_string=f"duckdb:///{database}", kwargs={
-        "connect_args": {"read_only": True}})
+        "connect_args": {"read_only": True, "config": {"memory_limit": MEMORY_LIMIT}}})
     try:
         batch = source.add_query_asset(suite_name, query=query).add_batch_definition_whole_table("all").get_batch()
         suite = gx.ExpectationSuite(name=suite_name, expectations=[
