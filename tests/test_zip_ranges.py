@@ -122,3 +122,21 @@ def test_a_year_the_release_lacks_fails_naming_it(httpserver, tmp_path, release)
     httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_handler(ranged(content))
     with pytest.raises(landing.DownloadError, match=RELEASE.trade_member(2018)):
         ensure(httpserver, tmp_path / "raw", (2018,))
+
+
+def test_a_zip64_archive_is_read_from_its_zip64_records(httpserver, tmp_path, release, monkeypatch):
+    """Real releases pass 4 GiB: their central directory's place is in the zip64 end record."""
+    path, _ = release
+    with monkeypatch.context() as patched:
+        patched.setattr(zipfile, "ZIP64_LIMIT", 1000)  # write zip64 records for a small archive
+        with zipfile.ZipFile(path) as source:
+            big = write_zip(tmp_path / "zip64" / RELEASE.zip_name, {name: source.read(name) for name in source.namelist()})
+    end = big.read_bytes().rfind(b"PK\x05\x06")
+    # As in an archive past 4 GiB, the classic end record says "see the zip64 record" for the directory's place.
+    content = big.read_bytes()[:end + 16] + b"\xff\xff\xff\xff" + big.read_bytes()[end + 20:]
+    big.write_bytes(content)
+    assert b"PK\x06\x06" in content[-200:]  # the zip64 end of central directory record
+    httpserver.expect_request(f"/baci/{RELEASE.zip_name}").respond_with_handler(ranged(content))
+    landed, _ = ensure(httpserver, tmp_path / "raw", (2020,))
+    assert zipfile.ZipFile(landed.path).read(RELEASE.trade_member(2020)) == zipfile.ZipFile(big).read(
+        RELEASE.trade_member(2020))
