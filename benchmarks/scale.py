@@ -513,7 +513,10 @@ def markdown(results: dict[str, object]) -> str:
     lines = [
         f"Machine: {results['machine']['cpu']}, {results['machine']['cores']} cores, "
         f"{results['machine']['ram_gib']:.0f} GiB RAM; {results['date']}; {rows_per_year:,} rows a year "
-        f"({results['member_bytes'] / MIB:,.0f} MiB of CSV, the zip of 12 years {results['zip_bytes'] / MIB:,.0f} MiB).",
+        f"({results['member_bytes'] / MIB:,.0f} MiB of CSV, the zip of 12 years {results['zip_bytes'] / MIB:,.0f} MiB). "
+        f"Load average (1, 5, 15 min) at the start {_loads(results['load_average_start'])}, at the end "
+        f"{_loads(results['load_average_end'])} on {results['machine']['cores']} cores (other work on the machine "
+        "slows every figure).",
         "",
         "| measurement | rows | wall s | CPU s | rows/s | peak RSS, largest process (MiB) | peak RSS, process tree (MiB) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -569,6 +572,10 @@ def markdown(results: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _loads(averages: list[float]) -> str:
+    return " / ".join(f"{value:.1f}" for value in averages)
+
+
 def profile_load(out: Path, zip_path: Path, repeats: int) -> None:
     """Run the profiled load `repeats` times; write the median of each phase to load_profile.json and .md."""
     runs = [run_child("profile", zip_path, LAST_YEAR, out / "work" / "profile") for _ in range(repeats)]
@@ -589,6 +596,10 @@ def machine() -> dict[str, object]:
     memory_kib = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": memory_kib / (1 << 20), "python": platform.python_version(),
             "duckdb": duckdb.__version__, "platform": platform.platform()}
+
+
+def save(out: Path, results: dict[str, object]) -> None:
+    (out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
 
 
 def versions() -> dict[str, str]:
@@ -654,6 +665,7 @@ def main() -> None:
         noop = run_build(env, years)
         log(f"  {noop['seconds']:.1f} s")
         results["builds"][str(count)] = {"years": years, "cold": cold, "noop": noop}
+        save(out, results)  # what was measured so far, kept if a later step fails
         if count == counts[0]:
             results["pandas_check"] = compare_with_warehouse(out / "work" / "pandas" / "pandas_result.parquet",
                                                              folder / "warehouse.duckdb", LAST_YEAR)
@@ -665,10 +677,11 @@ def main() -> None:
         results["sample_rows"] = con.execute("SELECT count(*) FROM raw.baci_trade").fetchall()[0][0]
     if not args.keep:
         shutil.rmtree(out / "build-sample")
+    save(out, results)
     log("range downloads")
     results["range_download"] = range_downloads(zip_path, out / "work")
     results["load_average_end"] = os.getloadavg()
-    (out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")  # kept if what follows fails
+    save(out, results)
     results["summary"] = summarise(results)
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     (out / "results.md").write_text(markdown(results), encoding="utf-8")
