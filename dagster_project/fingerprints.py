@@ -209,7 +209,7 @@ def build_inputs(settings: Settings) -> dict[str, str]:
         "settings": {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)
                      if field.repr and field.name not in RUN_FLAGS and not isinstance(getattr(settings, field.name), Path)},
         # The landing zone holds gigabytes: each file by size and modification time (a download or a rewrite
-        # changes them), its manifests by content.
+        # changes them), the small JSON files (API answers, the manifests) by content.
         "landing": {str(path.relative_to(settings.landing_dir)): _file_state(path) for path in landing},
         "dbt_project": files_fingerprint(DBT_PROJECT_DIR, dbt_docs.project_files()),
         "code": files_fingerprint(CODE_DIR, _files_under(CODE_DIR, "*.py")),

@@ -76,14 +76,20 @@ def test_a_changed_threshold_runs(built):
 
 
 def test_a_changed_landed_file_or_manifest_runs(built_copy):
+    """Large landed files by size and modification time (a download or a rewrite changes them), JSON files (API
+    answers, manifests) by content."""
     settings = built_copy.settings
-    landed = sorted(path for path in settings.landing_for("worldbank").rglob("*") if path.is_file())
-    data_file = next(path for path in landed if path.name != "manifest.json")
-    state = data_file.stat()
-    os.utime(data_file, ns=(state.st_atime_ns, state.st_mtime_ns + 1_000_000_000))  # rewritten, say
+    release = settings.landing_for("baci") / f"BACI_{settings.hs_revision}_{settings.baci_release}.zip"
+    state = release.stat()
+    os.utime(release, ns=(state.st_atime_ns, state.st_mtime_ns + 1_000_000_000))  # rewritten, say
     assert not reusable(settings)
-    os.utime(data_file, ns=(state.st_atime_ns, state.st_mtime_ns))
+    os.utime(release, ns=(state.st_atime_ns, state.st_mtime_ns))
     assert reusable(settings)  # as it was: nothing changed
+    answer = next(path for path in settings.landing_for("worldbank").glob("*.json") if path.name != "manifest.json")
+    answer.write_text(answer.read_text() + " ")
+    assert not reusable(settings)
+    answer.write_text(answer.read_text()[:-1])
+    assert reusable(settings)
     manifest = settings.landing_for("baci") / "manifest.json"
     manifest.write_text(manifest.read_text() + " ")  # the same entries, other bytes
     assert not reusable(settings)
