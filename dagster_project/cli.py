@@ -119,28 +119,57 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
     """One build at a time: a second one, or one finding the build file open elsewhere, exits with EXIT_BUSY.
-    Readers of the warehouse do not matter: the build writes its own file and publishes it when it succeeds."""
+    Readers of the warehouse do not matter: the build writes its own file and publishes it when it succeeds.
+    When nothing the last whole build read has changed and its files are as it left them, the build is reused
+    without a run (fingerprints.reusable_build), decided before Dagster is imported."""
+    from dagster_project import fingerprints
     from dagster_project.warehouse import WarehouseBusyError, build_lock, connect
 
     build_file = settings.for_build().warehouse_path
     try:
         with build_lock(build_file):
+            reuse = fingerprints.reusable_build(settings, args.select)
+            if reuse.record is not None:
+                _print_reused(settings, reuse.record)
+                return EXIT_OK
+            fingerprints.forget_build(settings)  # reusable again only once this run succeeds as a whole
             if build_file.exists():
                 with connect(build_file):  # someone holds DuckDB's lock on it (e.g. dbt run by hand)
                     pass
-            return _run_build(args, settings)
+            inputs = fingerprints.build_inputs(settings)
+            outcome = _run_build(args, settings)
+            if outcome is not None and outcome.success and not args.select:
+                fingerprints.record_whole_build(settings, outcome.run_id, inputs)
+            return EXIT_OK if outcome is not None and outcome.success else EXIT_FAILED
     except WarehouseBusyError as error:
         print(f"tradedep build: {error}", file=sys.stderr)
         return EXIT_BUSY
+    except _Unreachable as error:
+        print(error, file=sys.stderr)
+        return EXIT_USAGE
 
 
-def _run_build(args: argparse.Namespace, settings: Settings) -> int:
+class _Unreachable(Exception):
+    """BACI is neither landed nor reachable; the message says what to do."""
+
+
+def _print_reused(settings: Settings, record: dict) -> None:
+    from dagster_project.fingerprints import REUSE_MARKER
+
+    print(f"{REUSE_MARKER} run {record['run_id']} finished {record['finished_at']}")
+    print(f"Reused: nothing the build reads has changed since run {record['run_id']} ({record['finished_at']}), "
+          f"and {settings.warehouse_path} is that build's; nothing was run (`tradedep build --force` runs everything).")
+    if settings.sample:
+        print("SYNTHETIC SAMPLE: every number in this warehouse is invented, not real trade data.")
+
+
+def _run_build(args: argparse.Namespace, settings: Settings):
+    """The run and its summary; its outcome (pipeline.BuildOutcome), None when it could not even start."""
     started = time.monotonic()
     if not settings.sample:
         problem = _unreachable_source(settings)
         if problem:
-            print(problem, file=sys.stderr)
-            return EXIT_USAGE
+            raise _Unreachable(problem)
     prepare_dagster_home(settings)
     dbt_docs.prepare_manifest(settings)
     from dagster_project.pipeline import run_build  # imported late: Dagster and dbt load in seconds
@@ -152,9 +181,9 @@ def _run_build(args: argparse.Namespace, settings: Settings) -> int:
         outcome = _run_logged(settings, args.select, log_path)
         if outcome is None:
             print(f"tradedep build: the build could not run; the traceback is in {log_path}", file=sys.stderr)
-            return EXIT_FAILED
+            return None
     print(outcome.report(time.monotonic() - started, log_path))
-    return EXIT_OK if outcome.success else EXIT_FAILED
+    return outcome
 
 
 def _run_logged(settings: Settings, select: str | None, log_path: Path):

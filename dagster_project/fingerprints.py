@@ -9,15 +9,22 @@ and a table changed by any means (a reload, a hand edit) does not. No Dagster im
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import sysconfig
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from dagster_project import dbt_docs
+from dagster_project.files import write_atomic
+from dagster_project.settings import DBT_PROJECT_DIR, Settings, build_file, build_record_file
 
 STATE_TABLE = "meta.step_state"
 # Libraries whose upgrade may change a result (or the hash itself): part of every fingerprint.
@@ -124,3 +131,116 @@ def forget(con: duckdb.DuckDBPyConnection, step: str) -> None:
 def _state_table_exists(con: duckdb.DuckDBPyConnection) -> bool:
     return con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'step_state'").fetchone()[0] > 0
+
+
+# ---------------------------------------------------------------- reusing a whole build (the no-op fast path)
+#
+# `tradedep build` decides here, before it imports Dagster, whether the last build can stand as it is. A build that
+# succeeded as a whole (no --select) and was published records what it read and the state of the files it left;
+# the next build reuses it only when every input is the same and both files are exactly as it left them. What the
+# build reads is derived, not listed: every setting but the paths and the flags that ask for work, every file in
+# each enabled source's landing folder, every file dbt reads (dbt_docs.project_files), every module of the
+# pipeline's code and every installed package. Anything else (a failed run, a run from the UI, a hand edit of
+# either file, a missing record) means a real run, where the per-step fingerprints above decide step by step.
+
+REUSE_MARKER = "tradedep-build-reused:"  # the first word of the line a reused build prints: run id, finish time
+RUN_FLAGS = ("force", "refresh")  # settings that ask a build for work; they describe no input
+CODE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """The decision: the last build's record when it stands as it is (`record`), else why not (`reason`)."""
+
+    record: dict[str, Any] | None
+    reason: str
+
+
+def reusable_build(settings: Settings, select: str | None = None) -> Reuse:
+    """Whether the last whole build can be reused as it is for these settings (not for a build settings)."""
+    if select:
+        return Reuse(None, "a selection of assets always runs")
+    asked = [flag for flag in RUN_FLAGS if getattr(settings, flag)]
+    if asked:
+        return Reuse(None, f"--{asked[0]} asks for a run")
+    last = _read_record(build_record_file(settings.warehouse_path))
+    if last is None:
+        return Reuse(None, "no build has succeeded as a whole since the last run began")
+    if last.get("files") != published_files(settings):
+        return Reuse(None, "the warehouse or the build file is not as the last successful build left it")
+    changed = [part for part, value in build_inputs(settings).items() if last.get("inputs", {}).get(part) != value]
+    if changed:
+        return Reuse(None, f"changed since the last build: {', '.join(changed)}")
+    return Reuse(last, f"nothing changed since run {last['run_id']} ({last['finished_at']})")
+
+
+def forget_build(settings: Settings) -> None:
+    """A run begins: until it succeeds as a whole and is published, no build is reusable."""
+    build_record_file(settings.warehouse_path).unlink(missing_ok=True)
+
+
+def record_whole_build(settings: Settings, run_id: str, inputs_before: dict[str, str]) -> bool:
+    """After a whole build that succeeded, remember its inputs and the files it left, if it was published (the
+    warehouse is the build file's copy) and nothing but the landing zone (which the run fills) changed while it
+    ran (inputs_before: build_inputs when it began); False, recording nothing, otherwise."""
+    files, inputs = published_files(settings), build_inputs(settings)
+    if files is None or {**inputs, "landing": None} != {**inputs_before, "landing": None}:
+        return False
+    record = {"run_id": run_id, "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+              "inputs": inputs, "files": files}
+    write_atomic(build_record_file(settings.warehouse_path), json.dumps(record, indent=1).encode())
+    return True
+
+
+def published_files(settings: Settings) -> dict[str, list[int]] | None:
+    """Size and modification time of the warehouse and the build file when the first is the second's published
+    copy (same size and time, as publish.py copies it), with no write-ahead log beside either; else None."""
+    paths = {"warehouse": settings.warehouse_path, "build_file": build_file(settings.warehouse_path)}
+    if any(not path.exists() or _wal(path).exists() for path in paths.values()):
+        return None
+    states = {role: [path.stat().st_size, path.stat().st_mtime_ns] for role, path in paths.items()}
+    return states if states["warehouse"] == states["build_file"] else None
+
+
+def build_inputs(settings: Settings) -> dict[str, str]:
+    """A digest of each kind of input of a whole build."""
+    landing = [path for source in settings.sources for path in _files_under(settings.landing_for(source))]
+    parts = {
+        "settings": {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)
+                     if field.repr and field.name not in RUN_FLAGS and not isinstance(getattr(settings, field.name), Path)},
+        # The landing zone holds gigabytes: each file by size and modification time (a download or a rewrite
+        # changes them), the small JSON files (API answers, the manifests) by content.
+        "landing": {str(path.relative_to(settings.landing_dir)): _file_state(path) for path in landing},
+        "dbt_project": files_fingerprint(DBT_PROJECT_DIR, dbt_docs.project_files()),
+        "code": files_fingerprint(CODE_DIR, _files_under(CODE_DIR, "*.py")),
+        "packages": installed_packages(),
+    }
+    return {name: hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+            for name, value in parts.items()}
+
+
+def installed_packages() -> list[str]:
+    """Every package installed beside this Python, as its name-version metadata folder (no import, no parsing)."""
+    return sorted(path.name for path in Path(sysconfig.get_paths()["purelib"]).glob("*.dist-info"))
+
+
+def _file_state(path: Path) -> list[Any]:
+    if path.name.endswith(".json"):
+        return [hashlib.sha256(path.read_bytes()).hexdigest()]
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _files_under(folder: Path, pattern: str = "*") -> list[Path]:
+    return sorted(path for path in folder.rglob(pattern) if path.is_file()) if folder.exists() else []
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def _read_record(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None

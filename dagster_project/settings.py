@@ -94,6 +94,12 @@ def build_file(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.build{warehouse.suffix}")
 
 
+def build_record_file(warehouse: Path) -> Path:
+    """What the last whole build that succeeded and was published recorded, for the next build to decide whether
+    it can reuse it (fingerprints.reusable_build): warehouse.duckdb -> warehouse.last-build.json."""
+    return warehouse.with_name(f"{warehouse.stem}.last-build.json")
+
+
 def release_last_year(release: str) -> int:
     """BACI release VYYYYMM covers years up to YYYY - 2 (V202501 ends with 2023)."""
     return int(release[1:5]) - 2

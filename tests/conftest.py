@@ -1,6 +1,8 @@
 """Shared fixtures: small hand-written BACI release zips, settings in a temporary data directory."""
 
 import dataclasses
+import itertools
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -87,6 +89,23 @@ def load_raw(settings, spec, paths: list[Path], max_bad_row_share: float = 0.5):
 
     files = [LandedFile(path, f"file://{path}", path.stat().st_size, sha256_of(path), "", False) for path in paths]
     return load_table(dataclasses.replace(settings, max_bad_row_share=max_bad_row_share), spec, files)
+
+
+_frames = itertools.count()
+
+
+def validate_frame(name, frame, expectations, folder: Path, database: Path | None = None):
+    """Validate a frame (e.g. a table's rows, broken on purpose) as a suite validates its table, with SQL in DuckDB:
+    as one table of a copy of `database` (whose reference tables the suite's queries may read), or of a new file."""
+    from dagster_project.quality.gx_runner import run_suite_sql
+
+    copy = folder / f"frame_{next(_frames)}.duckdb"
+    if database is not None:
+        shutil.copy(database, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.register("frame", frame)
+        con.execute("CREATE TABLE main.validated_frame AS SELECT * FROM frame")
+    return run_suite_sql(name, copy, "SELECT * FROM main.validated_frame", expectations)
 
 
 def clean_frame(parsed):

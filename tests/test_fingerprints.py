@@ -130,7 +130,7 @@ def test_a_changed_suite_or_force_validates_again(warehouse):
 
 
 def test_a_suite_whose_table_is_missing_fails_and_records_nothing(warehouse):
-    missing = dataclasses.replace(SUITE, table="raw.nothing_here", batches=_whole("raw.nothing_here"))
+    missing = dataclasses.replace(SUITE, table="raw.nothing_here", query=_whole("raw.nothing_here"))
     for run in ("run-1", "run-2"):
         result = evaluate(warehouse, missing, run)
         assert not result.passed and "could not run" in result.description

@@ -1,4 +1,5 @@
-"""Each raw table's suite passes on good rows and names every expectation that bad rows break."""
+"""Each raw table's suite passes on good rows and names every expectation that bad rows break: validated with SQL
+in DuckDB, the rows broken in a table of a copy of the warehouse."""
 
 import duckdb
 import pandas as pd
@@ -7,7 +8,7 @@ import pytest
 from dagster_project import raw_tables
 from dagster_project.hs_codes import hs6_codes
 from dagster_project.quality import raw_suites
-from dagster_project.quality.gx_runner import run_suite_in_batches
+from conftest import validate_frame
 from dagster_project.settings import load_settings
 from dagster_project.warehouse import connect
 
@@ -52,12 +53,12 @@ def settings(tmp_path_factory):
     return settings
 
 
-def frames_and_expectations(settings, name):
+def frame_and_expectations(settings, name):
     suite = SUITES[name]
     with connect(settings.warehouse_path, read_only=True) as con:
         expectations = suite.expectations(settings, con)
-        frames = [con.execute(sql, params).df() for sql, params in suite.batches(settings, con)]
-    return frames, expectations
+        frame = con.execute(*suite.query(settings, con)).df()
+    return frame, expectations
 
 
 @pytest.mark.parametrize("name", list(SUITES))
@@ -86,15 +87,15 @@ BREAKAGES = [
     ("raw_baci_trade", set_value("q", -1.0), "expect_column_values_to_be_between", "q"),
     ("raw_baci_trade", set_value("t", 2031), "expect_column_values_to_be_between", "t"),
     ("raw_baci_trade", set_value("k", "85423"), "expect_column_values_to_match_regex", "k"),
-    ("raw_baci_trade", set_value("k", "000000"), "expect_column_values_to_be_in_set", "k"),
-    ("raw_baci_trade", set_value("i", 999), "expect_column_values_to_be_in_set", "i"),
-    ("raw_baci_trade", set_value("j", 998), "expect_column_values_to_be_in_set", "j"),
+    ("raw_baci_trade", set_value("k", "000000"), "expect_column_values_to_be_in_reference", "k"),
+    ("raw_baci_trade", set_value("i", 999), "expect_column_values_to_be_in_reference", "i"),
+    ("raw_baci_trade", set_value("j", 998), "expect_column_values_to_be_in_reference", "j"),
     ("raw_baci_trade", set_value("k", None), "expect_column_values_to_not_be_null", "k"),
     ("raw_baci_trade", set_value("i", None), "expect_column_values_to_not_be_null", "i"),
     ("raw_baci_trade", duplicate_first_row, "expect_compound_columns_to_be_unique", "t,i,j,k"),
     ("raw_baci_trade", lambda f: f.drop(columns=["q"]), "expect_table_columns_to_match_ordered_list", "t,i,j,k,v,q"),
-    ("raw_baci_trade", lambda f: f.astype({"v": str}), "expect_column_values_to_be_in_type_list", "v"),
-    ("raw_baci_trade", lambda f: f.astype({"i": "int64"}), "expect_column_values_to_be_in_type_list", "i"),
+    ("raw_baci_trade", lambda f: f.astype({"v": str}), "expect_column_type", "v"),
+    ("raw_baci_trade", lambda f: f.astype({"i": "int64"}), "expect_column_type", "i"),
     ("raw_baci_trade_years", lambda f: f.iloc[:1], "expect_column_distinct_values_to_equal_set", "year"),
     ("raw_baci_members", lambda f: f.iloc[1:], "expect_column_distinct_values_to_contain_set", "member"),
     ("raw_baci_china_import_shares", set_value("share_sum", 0.98), "expect_column_values_to_be_between", "share_sum"),
@@ -121,12 +122,37 @@ BREAKAGES = [
 ]
 
 
+# Expectations on rows (not on the table's shape or a column's set of values): they list the offending rows.
+ROW_LEVEL = {"expect_column_values_to_be_between", "expect_column_values_to_match_regex",
+             "expect_column_values_to_not_match_regex", "expect_column_values_to_be_in_reference",
+             "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_null",
+             "expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique", "expect_column_type"}
+
+
 @pytest.mark.parametrize(("name", "breakage", "expectation", "column"), BREAKAGES)
-def test_each_broken_invariant_fails_with_its_expectation_named(settings, name, breakage, expectation, column):
-    frames, expectations = frames_and_expectations(settings, name)
-    outcome = run_suite_in_batches(name, [breakage(frames[0]), *frames[1:]], expectations)
+def test_each_broken_invariant_fails_with_its_expectation_named(settings, tmp_path, name, breakage, expectation, column):
+    frame, expectations = frame_and_expectations(settings, name)
+    assert validate_frame(name, frame, expectations, tmp_path, settings.warehouse_path).success  # as it was: good
+    outcome = validate_frame(name, breakage(frame), expectations, tmp_path, settings.warehouse_path)
     assert not outcome.success
-    assert (expectation, column) in {(f.expectation, f.column) for f in outcome.failures}, outcome.summary()
+    failures = {(f.expectation, f.column): f for f in outcome.failures}
+    assert (expectation, column) in failures, outcome.summary()
+    failure = failures[expectation, column]
+    assert failure.error is None, failure.error  # it ran, and found the bad rows
+    if expectation in ROW_LEVEL:
+        assert failure.rows and failure.unexpected_count, failure  # the offending rows, for the check's metadata
+
+
+def test_the_offending_rows_are_whole_rows(settings, tmp_path):
+    frame, expectations = frame_and_expectations(settings, "raw_baci_trade")
+    outcome = validate_frame("raw_baci_trade", set_value("v", -3.0, row=7)(frame), expectations, tmp_path,
+                             settings.warehouse_path)
+    [failure] = [f for f in outcome.failures if f.column == "v" and f.expectation == "expect_column_values_to_be_between"]
+    assert failure.unexpected_count == 1 and failure.sample == [-3.0]
+    assert failure.rows == [{**frame.iloc[7].to_dict(), "v": -3.0, "q": failure.rows[0]["q"]}]
+    reference = next(f for f in validate_frame("raw_baci_trade", set_value("k", "000000", row=3)(frame), expectations,
+                                               tmp_path, settings.warehouse_path).failures if f.column == "k")
+    assert reference.unexpected_count == 1 and reference.rows[0]["k"] == "000000" and reference.rows[0]["i"] == frame["i"][3]
 
 
 def test_a_missing_table_fails_the_suite(settings, tmp_path):
@@ -136,22 +162,8 @@ def test_a_missing_table_fails_the_suite(settings, tmp_path):
         raw_suites.validate(empty, SUITES["raw_baci_trade"])
 
 
-def test_years_are_batched_within_the_row_budget(settings, monkeypatch):
-    with connect(settings.warehouse_path, read_only=True) as con:
-        assert len(SUITES["raw_baci_trade"].batches(settings, con)) == 1  # 2,400 rows: one batch
-        monkeypatch.setattr(raw_suites, "BATCH_ROWS", 1_500)
-        assert [params[1:] for _, params in SUITES["raw_baci_trade"].batches(settings, con)] == [[2019, 2019], [2020, 2020]]
-
-
-def test_a_large_year_is_validated_in_parts_that_keep_each_key_together(settings, monkeypatch):
-    monkeypatch.setattr(raw_suites, "BATCH_ROWS", 500)  # each 1,200-row year in three parts
-    with connect(settings.warehouse_path, read_only=True) as con:
-        batches = SUITES["raw_baci_trade"].batches(settings, con)
-        assert [params[1:] for _, params in batches] == [[year, year, 3, part] for year in (2019, 2020) for part in range(3)]
-        frames = [con.execute(sql, params).df() for sql, params in batches]
-        whole = con.execute("SELECT t, i, j, k, v, q FROM raw.baci_trade").df()
-    assert all(0 < len(frame) <= 600 for frame in frames)
-    together = pd.concat(frames).sort_values(["t", "i", "j", "k"], ignore_index=True)
-    assert together.equals(whole.sort_values(["t", "i", "j", "k"], ignore_index=True))  # every row once
-    exporters = [set(zip(frame["t"], frame["i"], strict=True)) for frame in frames]
-    assert sum(map(len, exporters)) == len(set().union(*exporters))  # an exporter's year in one part only
+def test_parameters_become_quoted_literals():
+    assert raw_suites.with_literals("SELECT 1 WHERE a = ? AND b BETWEEN ? AND ?", ["HS'12", 2019, 2020]) == (
+        "SELECT 1 WHERE a = 'HS''12' AND b BETWEEN 2019 AND 2020")
+    with pytest.raises(ValueError):
+        raw_suites.with_literals("SELECT ?", [])

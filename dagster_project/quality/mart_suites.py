@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from dagster_project.quality import suites
-from dagster_project.quality.gx_runner import gx_expectations
+from dagster_project.quality.gx_runner import gx_expectations, unique_key
 from dagster_project.quality.raw_suites import TableSuite, _whole
 from dagster_project.settings import SOURCES, Settings
 
@@ -19,7 +19,7 @@ SHARE_MAX = 1 + 1e-9
 
 
 def _key(e, columns: list[str]) -> list[Any]:
-    unique = e.ExpectCompoundColumnsToBeUnique(column_list=columns) if len(columns) > 1 else (
+    unique = unique_key(columns) if len(columns) > 1 else (
         e.ExpectColumnValuesToBeUnique(column=columns[0]))
     return [unique, *(e.ExpectColumnValuesToNotBeNull(column=column) for column in columns)]
 
@@ -210,8 +210,8 @@ MART_SUITES = [
                _whole("marts.fct_sector_suppliers"), _sector_suppliers),
     TableSuite(
         "fct_sector_suppliers_share_sums", "marts.fct_sector_suppliers", "baci",
-        lambda settings, con: [("SELECT sector, year, sum(import_share) AS share_sum FROM marts.fct_sector_suppliers "
-                                "GROUP BY sector, year", [])],
+        lambda settings, con: ("SELECT sector, year, sum(import_share) AS share_sum FROM marts.fct_sector_suppliers "
+                               "GROUP BY sector, year", []),
         _supplier_share_sums,
     ),
     TableSuite("fct_supplier_shift", "marts.fct_supplier_shift", "baci",

@@ -1,8 +1,8 @@
 """Expectation suites for the raw tables: what each source's rows must satisfy before dbt reads them.
 
-Each suite names its table, the rows it validates (SQL run read-only; large tables in batches, e.g. one
-BACI year at a time, so memory stays bounded at real scale) and its expectations, which may use reference
-values read from the warehouse (country and product codes, the configured years).
+Each suite names its table, the rows it validates (one SQL query, which GX validates in the warehouse, read-only:
+gx_runner.run_suite_sql) and its expectations, which may use reference values read from the warehouse (country
+and product codes, the configured years).
 """
 
 from __future__ import annotations
@@ -16,76 +16,61 @@ from typing import Any
 import duckdb
 
 from dagster_project import fingerprints
-from dagster_project.quality.gx_runner import SuiteOutcome, gx_expectations, run_suite_in_batches
+from dagster_project.quality.gx_runner import (
+    SuiteOutcome,
+    column_types,
+    gx_expectations,
+    run_suite_sql,
+    unique_key,
+    values_in_reference,
+)
 from dagster_project.settings import Settings
 from dagster_project.warehouse import connect
 
 QUALITY_CODE = Path(__file__).parent  # the suites and the code that runs them
 # Rows a BACI year may hold: the sample has ~60 thousand, a real year ~10 million.
 BACI_ROWS_PER_YEAR = (1_000, 20_000_000)
-# Years are validated together up to this many rows (GX has a fixed cost per batch), else one at a time.
-BATCH_ROWS = 2_500_000
 
 
 @dataclass(frozen=True)
 class TableSuite:
-    """A table's suite: which rows to validate, in which batches, against which expectations."""
+    """A table's suite: which rows to validate (one query) against which expectations."""
 
     name: str
     table: str  # also the Dagster asset key, schema/name
     source: str  # the TRADEDEP_SOURCES key; a switched-off source's suite does not run
-    batches: Callable[[Settings, duckdb.DuckDBPyConnection], list[tuple[str, list[Any]]]]  # (SQL, parameters)
+    query: Callable[[Settings, duckdb.DuckDBPyConnection], tuple[str, list[Any]]]  # the rows: (SQL, parameters)
     expectations: Callable[[Settings, duckdb.DuckDBPyConnection], list[Any]]
-    reads: tuple[str, ...] = ()  # the tables (or subqueries) the batches read, when not just `table`
+    reads: tuple[str, ...] = ()  # the tables (or subqueries) the query reads, when not just `table`
 
     @property
     def tables_read(self) -> tuple[str, ...]:
         return self.reads or (self.table,)
 
 
-def _baci_trade_batches(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[tuple[str, list[Any]]]:
-    """Batches of about BATCH_ROWS rows at most, so memory stays bounded: consecutive small years together,
-    and a larger year in parts by exporter (i modulo the number of parts), so that a duplicated key
-    (t, i, j, k) always falls within one batch, where the uniqueness expectation sees it."""
-    counts = dict(con.execute(
-        "SELECT t, count(*) FROM raw.baci_trade WHERE hs_revision = ? GROUP BY t", [settings.hs_revision]).fetchall())
-    groups: list[list[int]] = [[]]
-    for year in settings.years:
-        if groups[-1] and sum(counts.get(y, 0) for y in groups[-1]) + counts.get(year, 0) > BATCH_ROWS:
-            groups.append([])
-        groups[-1].append(year)
-    sql = "SELECT t, i, j, k, v, q FROM raw.baci_trade WHERE hs_revision = ? AND t BETWEEN ? AND ?"
-    batches = []
-    for group in groups:
-        parts = -(-sum(counts.get(year, 0) for year in group) // BATCH_ROWS)  # ceiling division
-        if parts <= 1:
-            batches.append((sql, [settings.hs_revision, group[0], group[-1]]))
-        else:  # a single year: a group only grows past BATCH_ROWS by its first year
-            batches += [(sql + " AND i % ? = ?", [settings.hs_revision, group[0], group[-1], parts, part])
-                        for part in range(parts)]
-    return batches
+def _baci_trade_rows(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[str, list[Any]]:
+    return ("SELECT t, i, j, k, v, q FROM raw.baci_trade WHERE hs_revision = ? AND t BETWEEN ? AND ?",
+            [settings.hs_revision, settings.years[0], settings.years[-1]])
 
 
 def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     e = gx_expectations
-    countries = [row[0] for row in con.execute("SELECT country_code FROM raw.baci_countries").fetchall()]
-    products = [row[0] for row in con.execute(
-        "SELECT code FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision]).fetchall()]
+    countries = "SELECT country_code FROM raw.baci_countries"
+    products = with_literals("SELECT code FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision])
     return [
         e.ExpectTableColumnsToMatchOrderedList(column_list=["t", "i", "j", "k", "v", "q"]),
         # Numeric columns keep their types; k is text, which the six-digit regex below checks.
-        *(e.ExpectColumnValuesToBeInTypeList(column=column, type_list=types) for column, types in (
-            ("t", ["int16", "Int16"]), ("i", ["int32", "Int32"]), ("j", ["int32", "Int32"]),
-            ("v", ["float64", "Float64"]), ("q", ["float64", "Float64"]))),
+        *column_types({"t": ("SMALLINT",), "i": ("INTEGER",), "j": ("INTEGER",), "k": ("VARCHAR",),
+                       "v": ("DOUBLE",), "q": ("DOUBLE",)}),
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("t", "i", "j", "k", "v")),
-        e.ExpectCompoundColumnsToBeUnique(column_list=["t", "i", "j", "k"]),
+        unique_key(["t", "i", "j", "k"]),
         e.ExpectColumnValuesToBeBetween(column="t", min_value=settings.years[0], max_value=settings.years[-1]),
         e.ExpectColumnValuesToBeBetween(column="v", min_value=0, strict_min=True),  # BACI holds positive flows only
         e.ExpectColumnValuesToBeBetween(column="q", min_value=0),
         e.ExpectColumnValuesToMatchRegex(column="k", regex=r"^\d{6}$"),
-        e.ExpectColumnValuesToBeInSet(column="i", value_set=countries),
-        e.ExpectColumnValuesToBeInSet(column="j", value_set=countries),
-        e.ExpectColumnValuesToBeInSet(column="k", value_set=products),
+        values_in_reference("i", countries),
+        values_in_reference("j", countries),
+        values_in_reference("k", products),
     ]
 
 
@@ -139,8 +124,7 @@ def _comtrade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column)
           for column in ("freq_code", "ref_year", "reporter_code", "partner_code", "flow_code", "cmd_code")),
-        e.ExpectCompoundColumnsToBeUnique(
-            column_list=["freq_code", "ref_year", "ref_month", "reporter_code", "partner_code", "partner2_code",
+        unique_key(["freq_code", "ref_year", "ref_month", "reporter_code", "partner_code", "partner2_code",
                          "flow_code", "cmd_code", "mot_code", "customs_code"]),
         e.ExpectColumnValuesToBeBetween(column="ref_year", min_value=2000, max_value=last_year),
         e.ExpectColumnValuesToBeInSet(column="freq_code", value_set=["A", "M"]),
@@ -155,7 +139,7 @@ def _oecd_tiva(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     e = gx_expectations
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("measure", "ref_area", "activity", "year")),
-        e.ExpectCompoundColumnsToBeUnique(column_list=["measure", "ref_area", "activity", "counterpart_area", "year"]),
+        unique_key(["measure", "ref_area", "activity", "counterpart_area", "year"]),
         e.ExpectColumnValuesToBeInSet(column="measure", value_set=["PROD", "IMGR", "EXGR"]),
         e.ExpectColumnValuesToBeBetween(column="year", min_value=1995, max_value=2030),
         e.ExpectColumnValuesToBeBetween(column="value_usd", min_value=0),
@@ -167,49 +151,50 @@ def _worldbank(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]:
     first, last = settings.worldbank_years
     return [
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("indicator_id", "country_iso3", "year")),
-        e.ExpectCompoundColumnsToBeUnique(column_list=["indicator_id", "country_iso3", "year"]),
+        unique_key(["indicator_id", "country_iso3", "year"]),
         e.ExpectColumnValuesToBeInSet(column="country_iso3", value_set=["CHN", "USA", "EUU"]),
         e.ExpectColumnValuesToBeBetween(column="year", min_value=first, max_value=last),
         e.ExpectColumnValuesToBeBetween(column="value", min_value=0),
     ]
 
 
-def _whole(table: str) -> Callable[[Settings, duckdb.DuckDBPyConnection], list[tuple[str, list[Any]]]]:
-    return lambda settings, con: [(f"SELECT * FROM {table}", [])]
+def _whole(table: str) -> Callable[[Settings, duckdb.DuckDBPyConnection], tuple[str, list[Any]]]:
+    return lambda settings, con: (f"SELECT * FROM {table}", [])
 
 
 RAW_SUITES = [
-    TableSuite("raw_baci_trade", "raw.baci_trade", "baci", _baci_trade_batches, _baci_trade),
+    TableSuite("raw_baci_trade", "raw.baci_trade", "baci", _baci_trade_rows, _baci_trade,
+               reads=("raw.baci_trade", "raw.baci_countries", "raw.baci_products")),  # the codes are references
     TableSuite(
         "raw_baci_trade_years", "raw.baci_trade", "baci",
-        lambda settings, con: [("SELECT t AS year, count(*) AS row_count FROM raw.baci_trade WHERE hs_revision = ? "
-                                "GROUP BY t", [settings.hs_revision])],
+        lambda settings, con: ("SELECT t AS year, count(*) AS row_count FROM raw.baci_trade WHERE hs_revision = ? "
+                               "GROUP BY t", [settings.hs_revision]),
         _baci_trade_years,
     ),
     TableSuite(
         "raw_baci_members", "raw.baci_trade", "baci",
-        lambda settings, con: [("SELECT member FROM raw.baci_files WHERE hs_revision = ? AND release = ?",
-                                [settings.hs_revision, settings.baci_release])],
+        lambda settings, con: ("SELECT member FROM raw.baci_files WHERE hs_revision = ? AND release = ?",
+                               [settings.hs_revision, settings.baci_release]),
         _baci_members,
         # Only the members: the load log's timestamps change with every load of the reference tables.
         reads=("(SELECT hs_revision, release, member FROM raw.baci_files)",),
     ),
     TableSuite(
         "raw_baci_china_import_shares", "raw.baci_trade", "baci",
-        lambda settings, con: [(
+        lambda settings, con: (
             """WITH by_partner AS (
                    SELECT t, k, i, sum(v) AS v FROM raw.baci_trade WHERE hs_revision = ? AND j = 156 GROUP BY t, k, i)
                SELECT t, k, sum(v / total) AS share_sum
                FROM by_partner JOIN (SELECT t, k, sum(v) AS total FROM by_partner GROUP BY t, k) USING (t, k)
                GROUP BY t, k""",
             [settings.hs_revision],
-        )],
+        ),
         _china_import_shares,
     ),
     TableSuite("raw_baci_countries", "raw.baci_countries", "baci", _whole("raw.baci_countries"), _baci_countries),
     TableSuite(
         "raw_baci_products", "raw.baci_products", "baci",
-        lambda settings, con: [("SELECT * FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision])],
+        lambda settings, con: ("SELECT * FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision]),
         _baci_products,
     ),
     TableSuite("raw_comtrade_flows", "raw.comtrade_flows", "comtrade", _whole("raw.comtrade_flows"), _comtrade),
@@ -221,15 +206,15 @@ RAW_SUITES = [
 
 def fingerprint(settings: Settings, suite: TableSuite) -> str:
     """What the suite would validate and how: its expectations (with the reference values they hold), its
-    batch queries, the content of the tables they read, and the code that runs it. Equal fingerprints,
-    equal outcome. (The tables, not the batches' results: a result with floating-point sums, such as the
+    query, the content of the tables they read, and the code that runs it. Equal fingerprints,
+    equal outcome. (The tables, not the query's result: a result with floating-point sums, such as the
     China import shares, may differ in its last bits from one run to the next.)"""
     with connect(settings.warehouse_path, read_only=True) as con:
-        specs = [[item.type, item.kwargs] for item in suite.expectations(settings, con)]
-        batches = suite.batches(settings, con)
+        specs = [[item.type, item.kwargs, item.name, item.column] for item in suite.expectations(settings, con)]
+        query = suite.query(settings, con)
         tables = [fingerprints.query_fingerprint(con, f"SELECT * FROM {table}", database=settings.warehouse_path)
                   for table in suite.tables_read]
-    return fingerprints.combine(suite.name, specs, batches, tables, quality_code_fingerprint())
+    return fingerprints.combine(suite.name, specs, query, tables, quality_code_fingerprint())
 
 
 @cache
@@ -239,11 +224,22 @@ def quality_code_fingerprint() -> dict[str, str]:
 
 
 def validate(settings: Settings, suite: TableSuite) -> SuiteOutcome:
-    """Run one raw suite against the warehouse (read-only), batch by batch."""
+    """Run one suite in the warehouse (read-only): GX computes each expectation as a query there."""
     with connect(settings.warehouse_path, read_only=True) as con:
         expectations = suite.expectations(settings, con)
-        frames = (con.execute(sql, params).df() for sql, params in suite.batches(settings, con))
-        return run_suite_in_batches(suite.name, frames, expectations)
+        sql, params = suite.query(settings, con)
+    return run_suite_sql(suite.name, settings.warehouse_path, with_literals(sql, params), expectations)
+
+
+def with_literals(sql: str, params: list[Any]) -> str:
+    """The query with each ? replaced by its parameter as a SQL literal (GX takes a query without parameters).
+    The parameters are settings (years, a revision, a release): numbers and text, quoted."""
+    parts = sql.split("?")
+    if len(parts) != len(params) + 1:
+        raise ValueError(f"{len(params)} parameters for {len(parts) - 1} placeholders in {sql!r}")
+    literals = [str(value) if isinstance(value, int | float) and not isinstance(value, bool)
+                else "'" + str(value).replace("'", "''") + "'" for value in params]
+    return "".join(part + literal for part, literal in zip(parts, [*literals, ""], strict=True))
 
 
 def enabled_suites(settings: Settings) -> list[TableSuite]:

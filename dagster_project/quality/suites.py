@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from dagster_project.quality.gx_runner import gx_expectations
+from dagster_project.quality.gx_runner import gx_expectations, unique_key
 from dagster_project.settings import DBT_PROJECT_DIR
 
 SHARE_TOLERANCE = 1e-9
@@ -29,7 +29,7 @@ def fct_sector_dependency(years: tuple[int, ...], sector_baskets: list[tuple[str
     return [
         e.ExpectTableColumnsToMatchSet(column_set=documented_columns("fct_sector_dependency"), exact_match=True),
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in key),
-        e.ExpectCompoundColumnsToBeUnique(column_list=key),
+        unique_key(key),
         e.ExpectTableRowCountToEqual(value=len(years) * len(sector_baskets) * len(partner_groups)),
         e.ExpectColumnDistinctValuesToEqualSet(column="year", value_set=list(years)),
         e.ExpectColumnDistinctValuesToEqualSet(column="sector", value_set=sorted({sector for sector, _ in sector_baskets})),

@@ -351,19 +351,23 @@ def ensure_release(
     refresh: bool = False,
     progress: landing.Progress | None = None,
 ) -> tuple[landing.LandedFile, bool]:
-    """Land the release zip unless a verified copy is present; return it and whether it was downloaded."""
-    path = landing_dir / release.zip_name
+    """Land the release zip unless a verified copy holding the years' members is present; return it and whether it
+    was downloaded. Only the members the years need are fetched, with range requests (zip_ranges), when the server
+    serves ranges; else the whole zip."""
+    path, needed = landing_dir / release.zip_name, release.expected_members(years)
     present = landing.reusable(path, refresh)
-    if present is not None:
+    if present is not None and present.holds(needed):
         verify_release_zip(path, release, years)
         return present, False
-    landed = landing.download(
-        release.url(base_url),
-        path,
-        source="CEPII BACI",
-        verify=lambda candidate: verify_release_zip(candidate, release, years),
-        progress=progress,
-    )
+    landed = landing.download_members(release.url(base_url), path, needed, source="CEPII BACI")
+    if landed is None:  # no range requests there
+        landed = landing.download(
+            release.url(base_url),
+            path,
+            source="CEPII BACI",
+            verify=lambda candidate: verify_release_zip(candidate, release, years),
+            progress=progress,
+        )
     return landed, True
 
 

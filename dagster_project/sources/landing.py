@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
 from dagster_project.files import atomic_path, write_atomic
+from dagster_project.sources import zip_ranges
 
 MANIFEST_NAME = "manifest.json"
 CHUNK_BYTES = 1 << 20
@@ -33,6 +37,7 @@ MAX_RETRY_AFTER_SECONDS = 300.0
 PROGRESS_SECONDS = 5.0  # how often a download's progress is logged
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total bytes or None)
+T = TypeVar("T")
 
 
 class DownloadError(RuntimeError):
@@ -47,11 +52,18 @@ class LandedFile:
     sha256: str
     fetched_at: str
     synthetic: bool
+    members: tuple[str, ...] | None = None  # a zip of which only these members were fetched (zip_ranges); None: all
 
     def manifest_entry(self) -> dict[str, object]:
         entry = asdict(self)
         entry.pop("path")
+        if self.members is None:
+            entry.pop("members")
         return entry
+
+    def holds(self, members: list[str]) -> bool:
+        """Whether the file holds these members of its zip (a whole download holds them all)."""
+        return self.members is None or set(members) <= set(self.members)
 
 
 def sha256_of(path: Path) -> str:
@@ -155,13 +167,61 @@ def download(
     return landed
 
 
+def download_members(url: str, destination: Path, members: list[str], source: str) -> LandedFile | None:
+    """Land only these members of the remote zip at url, fetched with range requests (retried as downloads are)
+    and each checked (CRC-32, size), and record them in the manifest; None when the server does not serve ranges
+    (download it whole)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with new_client() as client:
+        def fetch(byte_range: str) -> tuple[bytes, int] | None:
+            return _with_retries(source, url, lambda: _range(client, url, byte_range))
+
+        try:
+            zip_ranges.fetch_members(fetch, members, destination)
+        except zip_ranges.RangesUnsupported:
+            return None
+        except (zipfile.BadZipFile, KeyError) as error:
+            raise DownloadError(f"{source}: fetching {', '.join(members)} from {url} failed: {error}") from error
+    landed = LandedFile(path=destination, url=url, size=destination.stat().st_size, sha256=sha256_of(destination),
+                        fetched_at=_now(), synthetic=False, members=tuple(members))
+    record(landed)
+    return landed
+
+
+def _range(client: httpx.Client, url: str, byte_range: str) -> tuple[bytes, int] | None:
+    """One range of url and the file's size; None when the server answers with the whole file (HTTP 200), which
+    is not read."""
+    try:
+        with client.stream("GET", url, headers={"Range": byte_range}) as response:
+            if response.status_code in RETRY_STATUSES:
+                raise _Retryable(f"HTTP {response.status_code}", _retry_after(response))
+            if response.status_code == 200:
+                return None
+            content_range = response.headers.get("content-range", "")
+            if response.status_code != 206 or not re.fullmatch(r"bytes \d+-\d+/\d+", content_range):
+                raise DownloadError(f"{url} answered HTTP {response.status_code} to a range request ({byte_range})")
+            body = response.read()
+    except httpx.TransportError as error:
+        raise _Retryable(f"{type(error).__name__}: {error}") from error
+    first, last, total = map(int, re.findall(r"\d+", content_range))
+    if len(body) != last - first + 1:
+        raise _Retryable(f"body cut short: {len(body)} of {last - first + 1} bytes")
+    return body, total
+
+
 def _stream_with_retries(
     client: httpx.Client, url: str, target: Path, source: str, progress: Progress | None, headers: dict[str, str]
 ) -> tuple[int, str]:
+    return _with_retries(source, url, lambda: _stream_to(client, url, target, progress, headers))
+
+
+def _with_retries(source: str, url: str, call: Callable[[], T]) -> T:
+    """call(), again after a backoff (or the Retry-After asked) while it raises _Retryable, RETRY_ATTEMPTS times
+    at most; DownloadError names the source."""
     attempt = 1
     while True:
         try:
-            return _stream_to(client, url, target, progress, headers)
+            return call()
         except DownloadError as error:
             raise DownloadError(f"{source}: {error}") from None
         except _Retryable as error:
