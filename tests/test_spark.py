@@ -11,8 +11,8 @@ import time
 import duckdb
 import pytest
 
-from dagster_project import dbt_docs
-from dagster_project.settings import load_settings
+from dagster_project import dbt_docs, raw_tables, spark_engine
+from dagster_project.settings import SettingsError, load_settings
 from sample_build import copy_of, tradedep
 
 RELATIVE_TOLERANCE = 1e-12
@@ -61,6 +61,74 @@ def test_mart_differences_finds_a_changed_value_a_lost_row_and_a_double_beyond_t
     assert list(mart_differences(con, "expected", "drifted", ["k"])) == ["doubles"]
     con.execute("CREATE TABLE retyped AS SELECT k, s, d::DOUBLE AS d, x FROM expected")
     assert list(mart_differences(con, "expected", "retyped", ["k"])) == ["columns"]
+
+
+def test_the_engine_setting_picks_the_dbt_target_and_its_vars(tmp_path):
+    base = {"TRADEDEP_DATA_DIR": str(tmp_path / "data"), "TRADEDEP_YEARS": "2019-2020",
+            "DBT_ENV_SECRET_SPARK_TOKEN": "s3cret", "TRADEDEP_SPARK_USER": "analyst"}
+    duck = load_settings(base)
+    assert (duck.engine, duck.dbt_target, duck.spark_vars()) == ("duckdb", "dev", {})
+    assert not any(name.startswith("spark") or name == "raw_parquet" for name in duck.dbt_vars())
+    spark_dbt = tmp_path / "dbt"
+    spark_dbt.touch()
+    spark = load_settings({**base, "TRADEDEP_ENGINE": "spark", "TRADEDEP_SPARK_DBT": str(spark_dbt)})
+    assert (spark.dbt_target, spark.dbt_executable) == ("spark", spark_dbt)
+    assert spark.dbt_vars()["raw_parquet"] == str(tmp_path / "data" / "spark" / "raw")
+    assert spark.dbt_vars()["spark_warehouse"] == str(tmp_path / "data" / "spark" / "warehouse")
+    assert spark.model_vars() == duck.model_vars()  # the engine changes where the models run, not what they compute
+    cluster = load_settings({**base, "TRADEDEP_ENGINE": "spark", "TRADEDEP_SPARK_DBT": str(spark_dbt),
+                             "TRADEDEP_SPARK_METHOD": "http", "TRADEDEP_SPARK_HOST": "example.cloud.databricks.com",
+                             "TRADEDEP_SPARK_CLUSTER": "0101-abc", "TRADEDEP_SPARK_RAW_LOCATION": "s3a://bucket/raw/"})
+    assert cluster.dbt_target == "spark_databricks"
+    assert cluster.dbt_vars()["raw_parquet"] == "s3a://bucket/raw"
+    assert load_settings(cluster.process_env()) == cluster  # a child process (the UI) builds the same settings
+    for settings in (duck, spark, cluster):  # credentials stay in the environment, where dbt reads them
+        shown = f"{settings!r} {settings.dbt_vars()} {settings.process_env()}"
+        assert "s3cret" not in shown and "analyst" not in shown
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"TRADEDEP_ENGINE": "postgres"}, "TRADEDEP_ENGINE"),
+    ({"TRADEDEP_ENGINE": "spark", "TRADEDEP_SPARK_DBT": "/nowhere/dbt"}, "TRADEDEP_SPARK_DBT"),
+    ({"TRADEDEP_SPARK_METHOD": "odbc"}, "TRADEDEP_SPARK_METHOD"),
+    ({"TRADEDEP_ENGINE": "spark", "TRADEDEP_SPARK_METHOD": "thrift", "TRADEDEP_SPARK_DBT": __file__}, "TRADEDEP_SPARK_HOST"),
+    ({"TRADEDEP_SPARK_PORT": "http"}, "TRADEDEP_SPARK_PORT"),
+])
+def test_bad_engine_settings_are_refused_naming_the_variable(tmp_path, env, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"TRADEDEP_DATA_DIR": str(tmp_path), **env})
+
+
+def test_raw_tables_are_written_as_parquet_partitioned_by_year_and_replaced_whole(tmp_path):
+    con = duckdb.connect()
+    raw_tables.create_all(con)
+    con.execute("INSERT INTO raw.baci_trade VALUES (2019, 4, 156, '010121', 1.5, NULL, 'HS12', 'V202501', true), "
+                "(2020, 4, 156, '010121', 2.5, 3.0, 'HS12', 'V202501', true)")
+    con.execute("INSERT INTO raw.baci_countries VALUES (156, 'China', 'CN', 'CHN', 'V202501')")
+    tables = [("raw", "baci_trade"), ("raw", "baci_countries"), ("raw", "oecd_tiva")]
+    folder = tmp_path / "raw"
+    assert spark_engine.write_raw_parquet(con, tables, folder) == {
+        "raw.baci_trade": 2, "raw.baci_countries": 1, "raw.oecd_tiva": 0}
+    assert sorted(path.name for path in (folder / "baci_trade").iterdir()) == ["t=2019", "t=2020"]
+    read = con.execute(f"SELECT * EXCLUDE (t), t FROM read_parquet('{folder}/baci_trade/*/*.parquet', "
+                       "hive_partitioning = true) ORDER BY t").fetchall()
+    assert read == con.execute("SELECT * EXCLUDE (t), t FROM raw.baci_trade ORDER BY t").fetchall()
+    # An empty table still has a file with its columns, for Spark to read them from.
+    assert con.execute(f"DESCRIBE SELECT * FROM '{folder}/oecd_tiva/*.parquet'").fetchall()
+    con.execute("DELETE FROM raw.baci_trade WHERE t = 2019")
+    spark_engine.write_raw_parquet(con, tables[:1], folder)
+    assert sorted(path.name for path in folder.iterdir()) == ["baci_countries", "baci_trade", "oecd_tiva"]
+    assert [path.name for path in (folder / "baci_trade").iterdir()] == ["t=2020"]
+
+
+def test_the_tables_spark_built_are_read_into_the_warehouse_and_a_missing_one_fails(tmp_path):
+    con = duckdb.connect()
+    (tmp_path / "marts.db" / "dim_x").mkdir(parents=True)
+    con.execute(f"COPY (SELECT 1 AS a, 'x' AS b) TO '{tmp_path}/marts.db/dim_x/part-00000.parquet' (FORMAT parquet)")
+    spark_engine.read_built_tables(con, [("marts", "dim_x")], tmp_path)
+    assert con.execute("SELECT * FROM marts.dim_x").fetchall() == [(1, "x")]
+    with pytest.raises(FileNotFoundError, match="marts.dim_y"):
+        spark_engine.read_built_tables(con, [("marts", "dim_y")], tmp_path)
 
 
 def spark_missing(settings) -> str | None:
