@@ -226,9 +226,8 @@ class Settings:
         return {**self.model_vars(), "warehouse_path": str(self.warehouse_path), **self.spark_vars()}
 
     def spark_vars(self) -> dict[str, object]:
-        """What dbt/profiles.yml's Spark targets and the raw views (dbt/macros/raw_sources.sql) read; none on DuckDB."""
-        if self.engine != "spark":
-            return {}
+        """What dbt/profiles.yml's Spark targets and the raw views (dbt/macros/raw_sources.sql) read (DuckDB's
+        target and macros read none of them)."""
         spark = {"raw_parquet": self.spark_raw_location or str(self.raw_parquet_dir),
                  "spark_warehouse": str(self.spark_warehouse), "spark_metastore": str(self.spark_dir / "metastore"),
                  "spark_master": self.spark_master, "spark_host": self.spark_host, "spark_cluster": self.spark_cluster}

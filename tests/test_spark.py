@@ -67,8 +67,7 @@ def test_the_engine_setting_picks_the_dbt_target_and_its_vars(tmp_path):
     base = {"TRADEDEP_DATA_DIR": str(tmp_path / "data"), "TRADEDEP_YEARS": "2019-2020",
             "DBT_ENV_SECRET_SPARK_TOKEN": "s3cret", "TRADEDEP_SPARK_USER": "analyst"}
     duck = load_settings(base)
-    assert (duck.engine, duck.dbt_target, duck.spark_vars()) == ("duckdb", "dev", {})
-    assert not any(name.startswith("spark") or name == "raw_parquet" for name in duck.dbt_vars())
+    assert (duck.engine, duck.dbt_target, duck.dbt_executable.name) == ("duckdb", "dev", "dbt")
     spark_dbt = tmp_path / "dbt"
     spark_dbt.touch()
     spark = load_settings({**base, "TRADEDEP_ENGINE": "spark", "TRADEDEP_SPARK_DBT": str(spark_dbt)})
