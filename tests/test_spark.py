@@ -148,7 +148,7 @@ def spark_build(built, tmp_path_factory):
         pytest.skip(problem)
     copy = copy_of(built, tmp_path_factory.mktemp("spark") / "data")
     started = time.monotonic()
-    run = tradedep(copy.env, "build", "--sample", "--engine", "spark", timeout=900)
+    run = tradedep(copy.env, "build", "--sample", "--engine", "spark", timeout=1800)
     print(f"Spark sample build: {time.monotonic() - started:.0f} s")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     return copy, run
