@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dagster_project import dbt_docs
-from dagster_project.settings import BIN_DIR, PROJECT_ROOT, Settings, SettingsError, load_settings
+from dagster_project.settings import BIN_DIR, ENGINES, PROJECT_ROOT, Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 0, 1, 2, 3
 UI_STOP_SECONDS = 30  # for dagster dev to stop its webserver and daemon before what is left is ended
@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--sample", action="store_true", help="build offline from the synthetic sample (no network)")
     build.add_argument("--years", help="years to load, e.g. 2012-2023 or 2015,2023 (default: TRADEDEP_YEARS)")
     build.add_argument("--refresh", action="store_true", help="download source files again even if landed")
+    build.add_argument(
+        "--engine", choices=ENGINES,
+        help="where dbt builds the models: duckdb (default) or spark (docs/scale-out.md) (default: TRADEDEP_ENGINE)",
+    )
     build.add_argument(
         "--force", action="store_true",
         help="run dbt and validate every suite even when nothing they read has changed since they last passed",
@@ -114,6 +118,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
     overrides = {name: "1" for name, given in flags.items() if given}
     if getattr(args, "years", None):
         overrides["TRADEDEP_YEARS"] = args.years
+    if getattr(args, "engine", None):
+        overrides["TRADEDEP_ENGINE"] = args.engine
     return overrides
 
 

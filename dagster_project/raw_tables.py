@@ -41,6 +41,10 @@ RAW_TABLES = {
         synthetic BOOLEAN NOT NULL""",
 }
 
+# The year column of each raw table that has one: the Parquet copy for Spark is partitioned by it (spark_engine.py).
+YEAR_COLUMNS = {"raw.baci_trade": "t", "raw.comtrade_flows": "ref_year", "raw.oecd_tiva": "year",
+                "raw.worldbank_indicators": "year"}
+
 
 def create_all(con: duckdb.DuckDBPyConnection) -> None:
     """Create every raw table that does not exist yet.

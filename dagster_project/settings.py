@@ -30,6 +30,13 @@ DEFAULT_OECD_URL = "https://sdmx.oecd.org"
 DEFAULT_WORLDBANK_URL = "https://api.worldbank.org"
 # BACI is the backbone of every trade figure; the others can be switched off with TRADEDEP_SOURCES.
 SOURCES = ("baci", "comtrade", "oecd_tiva", "worldbank")
+# Where dbt builds the models (TRADEDEP_ENGINE): DuckDB in the warehouse file, or Apache Spark (docs/scale-out.md).
+ENGINES = ("duckdb", "spark")
+# How dbt reaches Spark (TRADEDEP_SPARK_METHOD), and the dbt/profiles.yml target of each.
+SPARK_TARGETS = {"session": "spark", "thrift": "spark_thrift", "http": "spark_databricks"}
+# dbt with the Spark adapter lives in an environment of its own (README, install): pyspark beside Great Expectations
+# changes how GX imports (a process started with `python -c` exits while importing it).
+DEFAULT_SPARK_DBT = PROJECT_ROOT / ".venv-spark" / "bin" / "dbt"
 # The dbt vars these settings compute (Settings.dbt_vars); every other var of dbt_project.yml is an analysis
 # parameter (a threshold, a window, a partner group) that TRADEDEP_<NAME> overrides.
 COMPUTED_DBT_VARS = ("hs_revision", "first_year", "last_year", "sources", "splice_comtrade", "warehouse_path")
@@ -130,6 +137,16 @@ class Settings:
     worldbank_url: str = DEFAULT_WORLDBANK_URL
     # The analysis parameters as (name, value) pairs: dbt_project.yml's vars, overridden by TRADEDEP_<NAME>.
     analysis: tuple[tuple[str, object], ...] = ()
+    engine: str = "duckdb"
+    spark_method: str = "session"
+    spark_master: str = "local[2]"  # the session's master: local[N] on this machine
+    spark_host: str = ""  # a Thrift server or Databricks workspace (thrift, http)
+    spark_port: int = 0  # 0: the method's usual port
+    spark_cluster: str = ""  # a Databricks cluster id (http)
+    spark_dbt: Path = DEFAULT_SPARK_DBT
+    # Where Spark reads the raw Parquet files: the local folder (raw_parquet_dir) by default; on a cluster, the object
+    # storage they are copied to (e.g. s3a://bucket/tradedep/raw).
+    spark_raw_location: str = ""
     # In a build (for_build): the warehouse readers use, which the build file is published over when a run succeeds.
     publish_to: Path | None = None
 
@@ -182,13 +199,45 @@ class Settings:
         return self.data_dir / "logs"
 
     @property
+    def spark_dir(self) -> Path:
+        """What the Spark engine writes: the raw tables as Parquet, its warehouse (the tables it builds) and its
+        table catalogue (metastore)."""
+        return self.data_dir / "spark"
+
+    @property
+    def raw_parquet_dir(self) -> Path:
+        return self.spark_dir / "raw"
+
+    @property
+    def spark_warehouse(self) -> Path:
+        """The tables Spark builds, as Parquet: <schema>.db/<table>/ (marts.db/fct_sector_dependency/...)."""
+        return self.spark_dir / "warehouse"
+
+    @property
+    def dbt_target(self) -> str:
+        """The dbt/profiles.yml target the dbt step runs on."""
+        return SPARK_TARGETS[self.spark_method] if self.engine == "spark" else "dev"
+
+    @property
+    def dbt_executable(self) -> Path:
+        return self.spark_dbt if self.engine == "spark" else BIN_DIR / "dbt"
+
+    @property
     def report_path(self) -> Path:
         return self.data_dir / "report" / "index.html"
 
     def dbt_vars(self) -> dict[str, object]:
         """Every dbt var, passed as --vars on each dbt call: the models' and the warehouse path, which
         dbt/profiles.yml reads."""
-        return {**self.model_vars(), "warehouse_path": str(self.warehouse_path)}
+        return {**self.model_vars(), "warehouse_path": str(self.warehouse_path), **self.spark_vars()}
+
+    def spark_vars(self) -> dict[str, object]:
+        """What dbt/profiles.yml's Spark targets and the raw views (dbt/macros/raw_sources.sql) read (DuckDB's
+        target and macros read none of them)."""
+        spark = {"raw_parquet": self.spark_raw_location or str(self.raw_parquet_dir),
+                 "spark_warehouse": str(self.spark_warehouse), "spark_metastore": str(self.spark_dir / "metastore"),
+                 "spark_master": self.spark_master, "spark_host": self.spark_host, "spark_cluster": self.spark_cluster}
+        return {**spark, **({"spark_port": self.spark_port} if self.spark_port else {})}
 
     def model_vars(self) -> dict[str, object]:
         """The vars the models read: the analysis parameters and what the build covers. (Where the warehouse
@@ -226,6 +275,14 @@ class Settings:
             "TRADEDEP_SAMPLE": "1" if self.sample else "0",
             "TRADEDEP_REFRESH": "1" if self.refresh else "0",
             "TRADEDEP_FORCE": "1" if self.force else "0",
+            "TRADEDEP_ENGINE": self.engine,
+            "TRADEDEP_SPARK_METHOD": self.spark_method,
+            "TRADEDEP_SPARK_MASTER": self.spark_master,
+            "TRADEDEP_SPARK_HOST": self.spark_host,
+            "TRADEDEP_SPARK_PORT": str(self.spark_port or ""),
+            "TRADEDEP_SPARK_CLUSTER": self.spark_cluster,
+            "TRADEDEP_SPARK_DBT": str(self.spark_dbt),
+            "TRADEDEP_SPARK_RAW_LOCATION": self.spark_raw_location,
             **{parameter_variable(name): _parameter_text(value) for name, value in self.analysis},
             "DAGSTER_HOME": str(self.dagster_home),
         }
@@ -282,6 +339,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_bad_row_share=_number(env, "TRADEDEP_MAX_BAD_ROW_SHARE", 0.001, 0, 1, "a share"),
         worldbank_url=_url(env, "TRADEDEP_WORLDBANK_URL", DEFAULT_WORLDBANK_URL),
         analysis=_analysis_parameters(env),
+        **_spark_settings(env),
     )
 
 
@@ -359,6 +417,36 @@ def _sources(env: dict[str, str]) -> tuple[str, ...]:
     if "baci" not in names:
         raise SettingsError("TRADEDEP_SOURCES must include baci: it is the backbone of every trade figure")
     return tuple(name for name in SOURCES if name in names)
+
+
+def _spark_settings(env: dict[str, str]) -> dict[str, object]:
+    """The engine and, for Spark, how dbt reaches it. Credentials are not settings: dbt/profiles.yml reads them from
+    the environment (TRADEDEP_SPARK_USER, DBT_ENV_SECRET_SPARK_TOKEN), so they are never passed, printed or stored."""
+    engine = env.get("TRADEDEP_ENGINE", "duckdb").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise SettingsError(f"TRADEDEP_ENGINE={engine!r}: expected one of {', '.join(ENGINES)}")
+    method = env.get("TRADEDEP_SPARK_METHOD", "session").strip().lower() or "session"
+    if method not in SPARK_TARGETS:
+        raise SettingsError(f"TRADEDEP_SPARK_METHOD={method!r}: expected one of {', '.join(SPARK_TARGETS)}")
+    host = env.get("TRADEDEP_SPARK_HOST", "").strip()
+    if engine == "spark" and method != "session" and not host:
+        raise SettingsError(f"TRADEDEP_SPARK_METHOD={method} needs TRADEDEP_SPARK_HOST (the cluster's host name)")
+    spark_dbt = Path(env.get("TRADEDEP_SPARK_DBT") or DEFAULT_SPARK_DBT).expanduser()
+    if engine == "spark" and not spark_dbt.exists():
+        raise SettingsError(
+            f"TRADEDEP_ENGINE=spark: no dbt with the Spark adapter at {spark_dbt} (TRADEDEP_SPARK_DBT); install it "
+            "with `python3 -m venv .venv-spark && .venv/bin/uv pip install --python .venv-spark/bin/python "
+            "-r requirements-spark.lock` (README)")
+    return {
+        "engine": engine,
+        "spark_method": method,
+        "spark_master": env.get("TRADEDEP_SPARK_MASTER", "").strip() or "local[2]",
+        "spark_host": host,
+        "spark_port": int(_number(env, "TRADEDEP_SPARK_PORT", 0, 0, 65535, "a port number")),
+        "spark_cluster": env.get("TRADEDEP_SPARK_CLUSTER", "").strip(),
+        "spark_dbt": spark_dbt,
+        "spark_raw_location": env.get("TRADEDEP_SPARK_RAW_LOCATION", "").strip().rstrip("/"),
+    }
 
 
 def _comtrade_months(env: dict[str, str]) -> tuple[int, ...]:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import itertools
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -130,8 +131,11 @@ def built(tmp_path_factory, worker_id):
     it, the others wait): read it, never write it; a test that writes takes a copy (`built_copy`)."""
     from sample_build import shared_build
 
+    # .ci/run gives its test steps one folder (TRADEDEP_TEST_BUILD_ROOT): the Spark step's session then reuses the
+    # sample build the default run left there instead of building it again.
+    shared = os.environ.get("TRADEDEP_TEST_BUILD_ROOT")
     root = tmp_path_factory.getbasetemp()
-    return shared_build(root if worker_id == "master" else root.parent)
+    return shared_build(Path(shared) if shared else root if worker_id == "master" else root.parent)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from dagster_project import dbt_docs, fingerprints, raw_tables
+from dagster_project import dbt_docs, fingerprints, raw_tables, spark_engine
 from dagster_project.assets.common import synthetic_metadata
 from dagster_project.assets.resources import WarehouseWriteSession
 from dagster_project.assets.table_metadata import TABLE_METADATA, table_metadata
@@ -29,7 +29,11 @@ class DbtBuildConfig(dg.Config):
 
 
 class TradedepTranslator(DagsterDbtTranslator):
-    """Groups dbt assets by layer (staging, intermediate, marts; seeds) and tags them dbt + duckdb."""
+    """Groups dbt assets by layer (staging, intermediate, marts; seeds) and tags them dbt + their engine."""
+
+    def __init__(self, engine: str) -> None:
+        super().__init__()
+        self.engine = engine
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
@@ -39,17 +43,22 @@ class TradedepTranslator(DagsterDbtTranslator):
 
     def get_asset_spec(self, manifest, unique_id, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
-        return spec.merge_attributes(kinds={"duckdb"})
+        return spec.merge_attributes(kinds={self.engine})
 
 
 def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
-    @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, dagster_dbt_translator=TradedepTranslator())
+    @dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT,
+                dagster_dbt_translator=TradedepTranslator(settings.engine))
     def tradedep_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_write_session: WarehouseWriteSession,
                      config: DbtBuildConfig) -> Iterator[Any]:
         with connect(settings.warehouse_path) as con:
             raw_tables.create_all(con)  # a switched-off source's table exists, empty, so its models build
-        inputs = dbt_inputs_fingerprint(settings)
-        if not context.is_subset and not (config.force or settings.force):
+            if settings.engine == "spark":  # Spark reads the raw tables as Parquet files (spark_engine.py)
+                written = spark_engine.write_raw_parquet(con, dbt_sources(), settings.raw_parquet_dir)
+                context.log.info(f"{sum(written.values()):,} raw rows written as Parquet to {settings.raw_parquet_dir}")
+        # On DuckDB, a build whose inputs have not changed is not run again; a Spark build always runs.
+        inputs = dbt_inputs_fingerprint(settings) if settings.engine == "duckdb" else None
+        if inputs and not context.is_subset and not (config.force or settings.force):
             last = unchanged_build(settings, inputs)
             if last:
                 context.log.info(
@@ -65,12 +74,17 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
         invocation = dbt.cli(["build", "--no-use-colors", "--vars", json.dumps(settings.dbt_vars())], context=context,
                              raise_on_error=False)
         events = list(mark_synthetic(invocation.stream(), settings.sample))
+        if settings.engine == "spark" and invocation.is_successful():
+            # The tables Spark built, read into the warehouse: the checks, exports and report read them there.
+            with connect(settings.warehouse_path) as con:
+                spark_engine.read_built_tables(con, dbt_tables(context.selected_asset_keys), settings.spark_warehouse)
         # dbt holds the warehouse's write lock while it runs, so the tables are described once it has finished.
         yield from with_table_metadata(events, settings, context.assets_def.keys_by_output_name)
         if not invocation.is_successful():
             record_build(settings, inputs, context.run_id, succeeded=False)
             raise invocation.get_error()
-        record_build(settings, inputs, context.run_id, succeeded=not context.is_subset, tests=test_outcomes(events))
+        record_build(settings, inputs, context.run_id, succeeded=inputs is not None and not context.is_subset,
+                     tests=test_outcomes(events))
         # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.
         shutil.rmtree(DBT_PROJECT_DIR / invocation.target_path, ignore_errors=True)
 
@@ -87,6 +101,14 @@ def dbt_relations() -> list[tuple[str, str]]:
     """(schema, name) of every model and seed dbt builds, from its manifest."""
     nodes = dbt_manifest()["nodes"].values()
     return sorted((node["schema"], node["alias"]) for node in nodes if node["resource_type"] in ("model", "seed"))
+
+
+def dbt_tables(keys: set[dg.AssetKey] | None = None) -> list[tuple[str, str]]:
+    """(schema, name) of every seed and model dbt builds as a table (not a view), of the given asset keys if any."""
+    nodes = dbt_manifest()["nodes"].values()
+    tables = sorted((node["schema"], node["alias"]) for node in nodes if node["resource_type"] == "seed"
+                    or (node["resource_type"] == "model" and node["config"]["materialized"] == "table"))
+    return [table for table in tables if keys is None or dg.AssetKey(list(table)) in keys]
 
 
 def dbt_sources() -> list[tuple[str, str]]:
@@ -165,7 +187,7 @@ def test_outcomes(events: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def record_build(settings: Settings, inputs: str, run_id: str, succeeded: bool, tests: list | None = None) -> None:
+def record_build(settings: Settings, inputs: str | None, run_id: str, succeeded: bool, tests: list | None = None) -> None:
     """After a successful build of the whole project, remember its inputs, outputs and test outcomes; a failed
     or partial build voids the record, so the next build runs dbt."""
     with connect(settings.warehouse_path) as con:
@@ -182,10 +204,14 @@ def with_table_metadata(events: list[Any], settings: Settings, keys: Mapping[str
     Asset keys are schema/table (the translator's default), so a key names its table in the warehouse.
     """
     with connect(settings.warehouse_path, read_only=True) as con:
+        # Every table and view on DuckDB; on Spark, what was read back (its views stay in Spark).
+        present = {tuple(row) for row in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
         for event in events:
             if isinstance(event, dg.Output | dg.AssetMaterialization):
                 key = event.asset_key if isinstance(event, dg.AssetMaterialization) else keys[event.output_name]
-                event = event.with_metadata({**event.metadata, **table_metadata(con, ".".join(key.path))})
+                if tuple(key.path) in present:
+                    event = event.with_metadata({**event.metadata, **table_metadata(con, ".".join(key.path))})
             yield event
 
 

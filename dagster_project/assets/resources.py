@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project import publish
-from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, Settings
+from dagster_project.settings import DBT_PROJECT_DIR, Settings
 from dagster_project.warehouse import build_lock
 
 # The key of WarehouseWriteSession: every asset and check that writes the warehouse requires it.
@@ -47,7 +47,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
     """Resources for build settings (Settings.for_build)."""
     return {
         # dbt gets its profile from the project folder and everything else as --vars (Settings.dbt_vars).
+        # The target is the engine's (dbt/profiles.yml), and so is the dbt executable (Spark's has its own environment).
         "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
-                              dbt_executable=str(BIN_DIR / "dbt")),
+                              dbt_executable=str(settings.dbt_executable), target=settings.dbt_target),
         WRITE_LOCK: WarehouseWriteSession(build_file=str(settings.warehouse_path), warehouse=str(settings.publish_to)),
     }

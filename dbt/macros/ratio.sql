@@ -3,7 +3,7 @@
 {% macro ratio(numerator, denominator) -%}
     cast(
         case when {{ denominator }} > 0
-            then cast({{ numerator }} as double precision) / cast({{ denominator }} as double precision)
-        end as double precision
+            then cast({{ numerator }} as {{ type_double() }}) / cast({{ denominator }} as {{ type_double() }})
+        end as {{ type_double() }}
     )
 {%- endmacro %}

@@ -55,12 +55,12 @@ select
     cast(coalesce(export_totals.exports_world_usd, 0) as bigint) as exports_world_usd,
     coalesce(import_totals.supplier_count, 0) as supplier_count,
     case when import_totals.imports_world_usd > 0 then
-        cast(import_totals.sum_of_squares as double precision)
-        / (cast(import_totals.imports_world_usd as double precision) * cast(import_totals.imports_world_usd as double precision))
+        cast(import_totals.sum_of_squares as {{ type_double() }})
+        / (cast(import_totals.imports_world_usd as {{ type_double() }}) * cast(import_totals.imports_world_usd as {{ type_double() }}))
     end as supplier_hhi,
-    cast(import_totals.imports_tonnes as double precision) as imports_tonnes,
+    cast(import_totals.imports_tonnes as {{ type_double() }}) as imports_tonnes,
     cast(coalesce(import_totals.imports_with_quantity_usd, 0) as bigint) as imports_with_quantity_usd,
-    cast(export_totals.exports_tonnes as double precision) as exports_tonnes,
+    cast(export_totals.exports_tonnes as {{ type_double() }}) as exports_tonnes,
     cast(coalesce(export_totals.exports_with_quantity_usd, 0) as bigint) as exports_with_quantity_usd,
     cast(coalesce(import_totals.imports_via_split_usd, 0) as bigint) as imports_via_split_usd
 from import_totals

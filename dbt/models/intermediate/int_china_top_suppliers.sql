@@ -12,8 +12,8 @@ ranked as (
         year,
         hs6,
         exporter_code,
-        cast(value_usd as double precision)
-        / cast(sum(value_usd) over (partition by year, hs6) as double precision) as import_share,
+        cast(value_usd as {{ type_double() }})
+        / cast(sum(value_usd) over (partition by year, hs6) as {{ type_double() }}) as import_share,
         row_number() over (partition by year, hs6 order by value_usd desc, exporter_code) as supplier_rank
     from imports_by_supplier
 )

@@ -31,7 +31,9 @@ select
     conversion.hs6,
     conversion.relationship as conversion_relationship,
     cast(round(records.primary_value_usd) as bigint) as value_usd,
-    cast(records.net_weight_kg / 1000 as decimal(38, 3)) as quantity_tonnes,
+    -- In decimals from the start (kilograms have three decimals): the tonnes are rounded from their exact value, the
+    -- same on every engine (a double kg / 1000 is rounded from its binary approximation, differently per engine).
+    cast(cast(records.net_weight_kg as decimal(38, 3)) * cast(0.001 as decimal(4, 3)) as decimal(38, 3)) as quantity_tonnes,
     records.is_synthetic
 from records
 left join {{ ref('int_hs_conversion') }} as conversion

@@ -24,7 +24,7 @@ select
     cast(world_exports_usd as bigint) as world_exports_usd,
     cast(exporter_count as integer) as exporter_count,
     case when world_exports_usd > 0 then
-        cast(sum_of_squares as double precision)
-        / (cast(world_exports_usd as double precision) * cast(world_exports_usd as double precision))
+        cast(sum_of_squares as {{ type_double() }})
+        / (cast(world_exports_usd as {{ type_double() }}) * cast(world_exports_usd as {{ type_double() }}))
     end as world_export_hhi
 from totals

@@ -22,12 +22,12 @@ groups_per_country as (
 
 select
     cast(countries.country_code as integer) as country_code,
-    cast(countries.country_name as varchar) as country_name,
-    cast(nullif(countries.country_iso2, '') as varchar) as iso2,
-    cast(nullif(countries.country_iso3, '') as varchar) as iso3,
+    cast(countries.country_name as {{ dbt.type_string() }}) as country_name,
+    cast(nullif(countries.country_iso2, '') as {{ dbt.type_string() }}) as iso2,
+    cast(nullif(countries.country_iso3, '') as {{ dbt.type_string() }}) as iso3,
     coalesce(groups_per_country.eu27_flag, 0) = 1 as is_eu27,
     countries.country_code = {{ var('china_code', 156) }} as is_china,
-    cast(groups_per_country.partner_groups as varchar) as partner_groups
+    cast(groups_per_country.partner_groups as {{ dbt.type_string() }}) as partner_groups
 from countries
 left join groups_per_country
     on groups_per_country.country_code = countries.country_code

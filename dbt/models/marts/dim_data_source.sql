@@ -46,9 +46,9 @@ months as (
 )
 
 select
-    cast(described.source as varchar) as source,
-    cast(described.source_name as varchar) as source_name,
-    cast(described.role as varchar) as role,
+    cast(described.source as {{ dbt.type_string() }}) as source,
+    cast(described.source_name as {{ dbt.type_string() }}) as source_name,
+    cast(described.role as {{ dbt.type_string() }}) as role,
     described.source in ({% for name in var('sources') %}'{{ name }}'{% if not loop.last %}, {% endif %}{% endfor %}) as is_enabled,
     cast(loaded.row_count as bigint) as row_count,
     cast(loaded.first_year as integer) as first_year,

@@ -22,9 +22,9 @@ members as (
 )
 
 select
-    cast(partner_group as varchar) as partner_group,
+    cast(partner_group as {{ dbt.type_string() }}) as partner_group,
     cast(count(distinct country_code) as integer) as member_count,
-    cast({{ dbt.listagg('member_name', "'; '", 'order by member_name') }} as varchar) as members,
+    cast({{ dbt.listagg('member_name', "'; '", 'order by member_name') }} as {{ dbt.type_string() }}) as members,
     max(case when country_code is null then 1 else 0 end) = 1 as is_all_partners
 from members
 group by partner_group

@@ -22,15 +22,15 @@ one_to_one as (
 )
 
 select
-    cast(products.hs6 as varchar) as hs6,
-    cast(products.description as varchar) as description,
-    cast(products.hs_revision as varchar) as hs_revision,
-    cast(sectors_per_product.sectors as varchar) as sectors,
+    cast(products.hs6 as {{ dbt.type_string() }}) as hs6,
+    cast(products.description as {{ dbt.type_string() }}) as description,
+    cast(products.hs_revision as {{ dbt.type_string() }}) as hs_revision,
+    cast(sectors_per_product.sectors as {{ dbt.type_string() }}) as sectors,
     cast(coalesce(sectors_per_product.sector_count, 0) as integer) as sector_count,
     one_to_one.hs6 is not null as is_one_to_one_across_revisions,
-    cast(one_to_one.hs12_hs6 as varchar) as hs12_hs6,
-    cast(one_to_one.hs17_hs6 as varchar) as hs17_hs6,
-    cast(one_to_one.hs22_hs6 as varchar) as hs22_hs6
+    cast(one_to_one.hs12_hs6 as {{ dbt.type_string() }}) as hs12_hs6,
+    cast(one_to_one.hs17_hs6 as {{ dbt.type_string() }}) as hs17_hs6,
+    cast(one_to_one.hs22_hs6 as {{ dbt.type_string() }}) as hs22_hs6
 from products
 left join sectors_per_product
     on sectors_per_product.hs6 = products.hs6

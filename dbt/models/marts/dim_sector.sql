@@ -66,19 +66,19 @@ claims as (
 )
 
 select
-    cast(sectors.sector as varchar) as sector,
-    cast(subsectors.subsectors as varchar) as subsectors,
-    cast(broad_subsectors.broad_subsectors as varchar) as broad_subsectors,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(prefixes.hs_prefixes as varchar) as hs_prefixes,
+    cast(sectors.sector as {{ dbt.type_string() }}) as sector,
+    cast(subsectors.subsectors as {{ dbt.type_string() }}) as subsectors,
+    cast(broad_subsectors.broad_subsectors as {{ dbt.type_string() }}) as broad_subsectors,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(prefixes.hs_prefixes as {{ dbt.type_string() }}) as hs_prefixes,
     cast(coalesce(basket_counts.full_product_count, 0) as integer) as full_product_count,
     cast(coalesce(basket_counts.comparable_product_count, 0) as integer) as comparable_product_count,
     cast(coalesce(basket_counts.broad_product_count, 0) as integer) as broad_product_count,
     cast(coalesce(breaks.break_count, 0) as integer) as basket_break_count,
     cast(coalesce(breaks.diffuse_break_count, 0) as integer) as diffuse_basket_break_count,
-    cast(industries.isic_activities as varchar) as isic_activities,
-    cast(claims.claim_type as varchar) as claim_type,
-    cast(claims.claim_quote as varchar) as claim_quote
+    cast(industries.isic_activities as {{ dbt.type_string() }}) as isic_activities,
+    cast(claims.claim_type as {{ dbt.type_string() }}) as claim_type,
+    cast(claims.claim_quote as {{ dbt.type_string() }}) as claim_quote
 from sectors
 left join subsectors on subsectors.sector = sectors.sector
 left join broad_subsectors on broad_subsectors.sector = sectors.sector

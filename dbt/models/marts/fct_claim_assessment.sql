@@ -113,31 +113,31 @@ tested as (
 )
 
 select
-    cast(sector as varchar) as sector,
+    cast(sector as {{ dbt.type_string() }}) as sector,
     claim_type is not null as has_claim,
-    cast(claim_type as varchar) as claim_type,
-    cast(coalesce(claim_quote, 'The article does not speak about this sector.') as varchar) as claim_quote,
+    cast(claim_type as {{ dbt.type_string() }}) as claim_type,
+    cast(coalesce(claim_quote, 'The article does not speak about this sector.') as {{ dbt.type_string() }}) as claim_quote,
     quote_is_verbatim,
-    cast(claim_source as varchar) as claim_source,
-    cast('{{ var("claim_partner_group") }}' as varchar) as partner_group,
-    cast('full' as varchar) as basket,
+    cast(claim_source as {{ dbt.type_string() }}) as claim_source,
+    cast('{{ var("claim_partner_group") }}' as {{ dbt.type_string() }}) as partner_group,
+    cast('full' as {{ dbt.type_string() }}) as basket,
     cast(baseline_first_year as integer) as baseline_first_year,
     cast(baseline_last_year as integer) as baseline_last_year,
     cast(latest_first_year as integer) as latest_first_year,
     cast(latest_last_year as integer) as latest_last_year,
-    cast(partner_import_share_baseline as double precision) as partner_import_share_baseline,
-    cast(partner_import_share_latest as double precision) as partner_import_share_latest,
-    cast(partner_import_share_change_pp as double precision) as partner_import_share_change_pp,
-    cast(high_self_sufficiency_mean_change_pp as double precision) as high_self_sufficiency_mean_change_pp,
-    cast(normalised_trade_balance_latest as double precision) as normalised_trade_balance_latest,
-    cast(normalised_trade_balance_change as double precision) as normalised_trade_balance_change,
-    cast(net_import_ratio_latest as double precision) as net_import_ratio_latest,
-    cast(dependent_import_share_latest as double precision) as dependent_import_share_latest,
-    cast(import_unit_value_usd_per_tonne_latest as double precision) as import_unit_value_usd_per_tonne_latest,
-    cast(export_unit_value_usd_per_tonne_latest as double precision) as export_unit_value_usd_per_tonne_latest,
-    cast(level_test as varchar) as level_test,
+    cast(partner_import_share_baseline as {{ type_double() }}) as partner_import_share_baseline,
+    cast(partner_import_share_latest as {{ type_double() }}) as partner_import_share_latest,
+    cast(partner_import_share_change_pp as {{ type_double() }}) as partner_import_share_change_pp,
+    cast(high_self_sufficiency_mean_change_pp as {{ type_double() }}) as high_self_sufficiency_mean_change_pp,
+    cast(normalised_trade_balance_latest as {{ type_double() }}) as normalised_trade_balance_latest,
+    cast(normalised_trade_balance_change as {{ type_double() }}) as normalised_trade_balance_change,
+    cast(net_import_ratio_latest as {{ type_double() }}) as net_import_ratio_latest,
+    cast(dependent_import_share_latest as {{ type_double() }}) as dependent_import_share_latest,
+    cast(import_unit_value_usd_per_tonne_latest as {{ type_double() }}) as import_unit_value_usd_per_tonne_latest,
+    cast(export_unit_value_usd_per_tonne_latest as {{ type_double() }}) as export_unit_value_usd_per_tonne_latest,
+    cast(level_test as {{ dbt.type_string() }}) as level_test,
     level_test_passed,
-    cast(change_test as varchar) as change_test,
+    cast(change_test as {{ dbt.type_string() }}) as change_test,
     change_test_passed,
     cast(
         case
@@ -146,10 +146,10 @@ select
             when level_test_passed and change_test_passed then 'consistent'
             when level_test_passed or change_test_passed then 'partly consistent'
             else 'not consistent'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as verdict,
     coalesce(basket_meaning_changed, false) as basket_meaning_changed,
     build_source.is_synthetic,
-    cast(build_source.data_source as varchar) as data_source
+    cast(build_source.data_source as {{ dbt.type_string() }}) as data_source
 from tested
 cross join (select is_synthetic, data_source from {{ ref('int_build_source') }}) as build_source

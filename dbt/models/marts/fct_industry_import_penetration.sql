@@ -78,37 +78,37 @@ measured as (
 )
 
 select
-    cast(measured.isic_activity as varchar) as isic_activity,
+    cast(measured.isic_activity as {{ dbt.type_string() }}) as isic_activity,
     cast(
         case measured.counterpart_area
             when 'W' then 'World'
             when 'USA' then 'US'
             when 'EU27_2020' then 'EU27'
             else measured.counterpart_area
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as partner,
-    cast(measured.counterpart_area as varchar) as counterpart_area,
+    cast(measured.counterpart_area as {{ dbt.type_string() }}) as counterpart_area,
     cast(measured.year as integer) as year,
-    cast(sector_links.linked_sectors as varchar) as linked_sectors,
+    cast(sector_links.linked_sectors as {{ dbt.type_string() }}) as linked_sectors,
     cast(coalesce(sector_links.linked_sector_count, 0) as integer) as linked_sector_count,
-    cast(measured.output_usd as double precision) as gross_output_usd,
-    cast(measured.imports_usd as double precision) as gross_imports_usd,
-    cast(measured.exports_usd as double precision) as gross_exports_usd,
-    cast(measured.consumption_usd as double precision) as apparent_consumption_usd,
+    cast(measured.output_usd as {{ type_double() }}) as gross_output_usd,
+    cast(measured.imports_usd as {{ type_double() }}) as gross_imports_usd,
+    cast(measured.exports_usd as {{ type_double() }}) as gross_exports_usd,
+    cast(measured.consumption_usd as {{ type_double() }}) as apparent_consumption_usd,
     {{ ratio('measured.imports_usd', 'measured.consumption_usd') }} as import_penetration,
     case
         when measured.consumption_usd is null then cast(null as boolean)
         when measured.consumption_usd <= 0 then true
         else false
     end as has_nonpositive_denominator,
-    cast(measured.partner_imports_usd as double precision) as partner_imports_usd,
+    cast(measured.partner_imports_usd as {{ type_double() }}) as partner_imports_usd,
     {{ ratio('measured.partner_imports_usd', 'measured.consumption_usd') }} as partner_dependence,
     measured.synthetic_flag = 1 as is_synthetic,
     cast(
         case when measured.synthetic_flag = 1
             then 'SYNTHETIC SAMPLE (invented numbers in OECD TiVA format, not real data)'
             else 'OECD TiVA (2023 edition)'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as data_source
 from measured
 left join sector_links

@@ -56,17 +56,17 @@ partner_groups as (
 )
 
 select
-    cast(pairs.hs6 as varchar) as hs6,
+    cast(pairs.hs6 as {{ dbt.type_string() }}) as hs6,
     cast(pairs.partner_code as integer) as partner_code,
-    cast(partner_groups.country_name as varchar) as partner_name,
-    cast(partner_groups.partner_group as varchar) as partner_group,
+    cast(partner_groups.country_name as {{ dbt.type_string() }}) as partner_name,
+    cast(partner_groups.partner_group as {{ dbt.type_string() }}) as partner_group,
     cast(pairs.year as integer) as year,
-    cast(pairs.china_value_usd as double precision) as china_reported_imports_usd,
-    cast(pairs.partner_value_usd as double precision) as partner_reported_exports_usd,
-    cast(pairs.china_value_usd - pairs.partner_value_usd as double precision) as gap_usd,
+    cast(pairs.china_value_usd as {{ type_double() }}) as china_reported_imports_usd,
+    cast(pairs.partner_value_usd as {{ type_double() }}) as partner_reported_exports_usd,
+    cast(pairs.china_value_usd - pairs.partner_value_usd as {{ type_double() }}) as gap_usd,
     {{ ratio('pairs.china_value_usd', 'pairs.partner_value_usd') }} as gap_ratio,
-    cast(pairs.china_hs_revision as varchar) as china_hs_revision,
-    cast(pairs.partner_hs_revision as varchar) as partner_hs_revision,
+    cast(pairs.china_hs_revision as {{ dbt.type_string() }}) as china_hs_revision,
+    cast(pairs.partner_hs_revision as {{ dbt.type_string() }}) as partner_hs_revision,
     case
         when pairs.china_hs_revision is null or pairs.partner_hs_revision is null then cast(null as boolean)
         when pairs.china_hs_revision = pairs.partner_hs_revision then true
@@ -77,14 +77,14 @@ select
             when pairs.china_has_record and pairs.partner_has_record then 'both'
             when pairs.china_has_record then 'China only'
             else 'partner only'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as reported_by,
     pairs.synthetic_flag = 1 as is_synthetic,
     cast(
         case when pairs.synthetic_flag = 1
             then 'SYNTHETIC SAMPLE (invented numbers in UN Comtrade format, not real data)'
             else 'UN Comtrade (China-reported imports; partner-reported exports)'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as data_source
 from pairs
 left join partner_groups

@@ -107,30 +107,30 @@ year_source as (
 )
 
 select
-    cast(flagged.hs6 as varchar) as hs6,
+    cast(flagged.hs6 as {{ dbt.type_string() }}) as hs6,
     cast(flagged.year as integer) as year,
     {{ year_start('flagged.year') }} as year_start,
-    cast(products.description as varchar) as product_description,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(product_sectors.sectors as varchar) as sectors,
-    cast(flagged.imports_world_usd as double precision) as imports_from_world_usd,
-    cast(flagged.imports_us_usd as double precision) as imports_from_us_usd,
-    cast(flagged.imports_eu27_usd as double precision) as imports_from_eu27_usd,
-    cast(flagged.imports_chokepoint_group_usd as double precision) as imports_from_chokepoint_group_usd,
+    cast(products.description as {{ dbt.type_string() }}) as product_description,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(product_sectors.sectors as {{ dbt.type_string() }}) as sectors,
+    cast(flagged.imports_world_usd as {{ type_double() }}) as imports_from_world_usd,
+    cast(flagged.imports_us_usd as {{ type_double() }}) as imports_from_us_usd,
+    cast(flagged.imports_eu27_usd as {{ type_double() }}) as imports_from_eu27_usd,
+    cast(flagged.imports_chokepoint_group_usd as {{ type_double() }}) as imports_from_chokepoint_group_usd,
     {% for column, value in [('us_import_share', 'imports_us_usd'), ('eu27_import_share', 'imports_eu27_usd'),
                               ('chokepoint_group_import_share', 'imports_chokepoint_group_usd')] %}
     {{ ratio('flagged.' ~ value, 'flagged.imports_world_usd') }} as {{ column }},
     {% endfor %}
-    cast(flagged.exports_world_usd as double precision) as exports_to_world_usd,
+    cast(flagged.exports_world_usd as {{ type_double() }}) as exports_to_world_usd,
     {{ ratio('flagged.imports_world_usd', 'flagged.exports_world_usd') }} as net_import_ratio,
     flagged.exports_world_usd = 0 as has_no_exports,
     {{ ratio('flagged.exports_world_usd - flagged.imports_world_usd', 'flagged.exports_world_usd + flagged.imports_world_usd') }} as normalised_trade_balance,
-    cast(flagged.imports_tonnes as double precision) as imports_tonnes,
+    cast(flagged.imports_tonnes as {{ type_double() }}) as imports_tonnes,
     {{ ratio('flagged.imports_with_quantity_usd', 'flagged.imports_tonnes') }} as import_unit_value_usd_per_tonne,
-    cast(flagged.exports_tonnes as double precision) as exports_tonnes,
+    cast(flagged.exports_tonnes as {{ type_double() }}) as exports_tonnes,
     {{ ratio('flagged.exports_with_quantity_usd', 'flagged.exports_tonnes') }} as export_unit_value_usd_per_tonne,
-    cast(flagged.supplier_hhi as double precision) as supplier_hhi,
-    cast(flagged.world_export_hhi as double precision) as world_export_hhi,
+    cast(flagged.supplier_hhi as {{ type_double() }}) as supplier_hhi,
+    cast(flagged.world_export_hhi as {{ type_double() }}) as world_export_hhi,
     cast(flagged.world_export_hhi_year as integer) as world_export_hhi_year,
     cast(flagged.supplier_count as integer) as supplier_count,
     flagged.is_dependent,
@@ -141,20 +141,20 @@ select
         when flagged.is_persistent_dependency is null then cast(null as boolean)
         else flagged.is_persistent_dependency and coalesce(
             flagged.imports_world_usd > 0
-            and cast(flagged.imports_chokepoint_group_usd as double precision)
-                > {{ var('chokepoint_share') }} * cast(flagged.imports_world_usd as double precision),
+            and cast(flagged.imports_chokepoint_group_usd as {{ type_double() }})
+                > {{ var('chokepoint_share') }} * cast(flagged.imports_world_usd as {{ type_double() }}),
             false
         )
     end as is_chokepoint,
     {% for rank in (1, 2, 3) %}
     cast(top.supplier_{{ rank }}_code as integer) as supplier_{{ rank }}_code,
-    cast(supplier_{{ rank }}.country_name as varchar) as supplier_{{ rank }}_name,
-    cast(top.supplier_{{ rank }}_share as double precision) as supplier_{{ rank }}_share,
+    cast(supplier_{{ rank }}.country_name as {{ dbt.type_string() }}) as supplier_{{ rank }}_name,
+    cast(top.supplier_{{ rank }}_share as {{ type_double() }}) as supplier_{{ rank }}_share,
     {% endfor %}
     {{ ratio('flagged.imports_via_split_usd', 'flagged.imports_world_usd') }} as imports_via_split_conversion_share,
     year_source.is_synthetic,
-    cast(year_source.data_source as varchar) as data_source,
-    cast(year_source.valuation as varchar) as valuation
+    cast(year_source.data_source as {{ dbt.type_string() }}) as data_source,
+    cast(year_source.valuation as {{ dbt.type_string() }}) as valuation
 from flagged
 left join {{ ref('int_china_top_suppliers') }} as top
     on top.year = flagged.year and top.hs6 = flagged.hs6

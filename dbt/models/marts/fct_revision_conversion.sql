@@ -19,17 +19,17 @@ with records as (
 )
 
 select
-    cast(freq_code as varchar) as freq_code,
+    cast(freq_code as {{ dbt.type_string() }}) as freq_code,
     cast(year as integer) as year,
-    cast(source_revision as varchar) as source_revision,
-    cast(source_hs6 as varchar) as source_hs6,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(hs6 as varchar) as hs6,
-    cast(coalesce(conversion_relationship, 'not convertible') as varchar) as conversion_relationship,
+    cast(source_revision as {{ dbt.type_string() }}) as source_revision,
+    cast(source_hs6 as {{ dbt.type_string() }}) as source_hs6,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(hs6 as {{ dbt.type_string() }}) as hs6,
+    cast(coalesce(conversion_relationship, 'not convertible') as {{ dbt.type_string() }}) as conversion_relationship,
     hs6 is not null as is_converted,
     cast(count(*) as integer) as record_count,
-    cast(sum(case when flow_code = 'M' then value_usd else 0 end) as double precision) as imports_usd,
-    cast(sum(case when flow_code = 'X' then value_usd else 0 end) as double precision) as exports_usd,
+    cast(sum(case when flow_code = 'M' then value_usd else 0 end) as {{ type_double() }}) as imports_usd,
+    cast(sum(case when flow_code = 'X' then value_usd else 0 end) as {{ type_double() }}) as exports_usd,
     max(case when is_synthetic then 1 else 0 end) = 1 as is_synthetic
 from records
 group by freq_code, year, source_revision, source_hs6, hs6, conversion_relationship

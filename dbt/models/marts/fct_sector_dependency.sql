@@ -119,16 +119,16 @@ year_source as (
 )
 
 select
-    cast(sector_year.sector as varchar) as sector,
-    cast(sector_year.basket as varchar) as basket,
-    cast(partner_groups.partner_group as varchar) as partner_group,
+    cast(sector_year.sector as {{ dbt.type_string() }}) as sector,
+    cast(sector_year.basket as {{ dbt.type_string() }}) as basket,
+    cast(partner_groups.partner_group as {{ dbt.type_string() }}) as partner_group,
     cast(sector_year.year as integer) as year,
     {{ year_start('sector_year.year') }} as year_start,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(coalesce(sector_partner_year.imports_partner_usd, 0) as double precision) as imports_from_partner_usd,
-    cast(sector_year.imports_world_usd as double precision) as imports_from_world_usd,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(coalesce(sector_partner_year.imports_partner_usd, 0) as {{ type_double() }}) as imports_from_partner_usd,
+    cast(sector_year.imports_world_usd as {{ type_double() }}) as imports_from_world_usd,
     {{ ratio('coalesce(sector_partner_year.imports_partner_usd, 0)', 'sector_year.imports_world_usd') }} as partner_import_share,
-    cast(sector_year.exports_world_usd as double precision) as exports_to_world_usd,
+    cast(sector_year.exports_world_usd as {{ type_double() }}) as exports_to_world_usd,
     {{ ratio('sector_year.imports_world_usd', 'sector_year.exports_world_usd') }} as net_import_ratio,
     sector_year.exports_world_usd = 0 as has_no_exports,
     {{ ratio('sector_year.exports_world_usd - sector_year.imports_world_usd', 'sector_year.exports_world_usd + sector_year.imports_world_usd') }} as normalised_trade_balance,
@@ -143,16 +143,16 @@ select
     case when sector_year.window_years_observed >= {{ var('persistent_window_years') }}
         then {{ ratio('coalesce(product_flags.' ~ imports ~ ', 0)', 'sector_year.imports_world_usd') }} end as {{ share }},
     {% endfor %}
-    cast(sector_year.imports_tonnes as double precision) as imports_tonnes,
+    cast(sector_year.imports_tonnes as {{ type_double() }}) as imports_tonnes,
     {{ ratio('sector_year.imports_with_quantity_usd', 'sector_year.imports_tonnes') }} as import_unit_value_usd_per_tonne,
-    cast(sector_year.exports_tonnes as double precision) as exports_tonnes,
+    cast(sector_year.exports_tonnes as {{ type_double() }}) as exports_tonnes,
     {{ ratio('sector_year.exports_with_quantity_usd', 'sector_year.exports_tonnes') }} as export_unit_value_usd_per_tonne,
-    cast(industry_activities.isic_activities as varchar) as industry_isic_activities,
+    cast(industry_activities.isic_activities as {{ dbt.type_string() }}) as industry_isic_activities,
     case when industry_year.industries_with_data = industry_activities.industry_count
         then {{ ratio('industry_year.industry_imports_usd', 'industry_year.industry_consumption_usd') }} end as industry_import_penetration,
     year_source.is_synthetic,
-    cast(year_source.data_source as varchar) as data_source,
-    cast(year_source.valuation as varchar) as valuation
+    cast(year_source.data_source as {{ dbt.type_string() }}) as data_source,
+    cast(year_source.valuation as {{ dbt.type_string() }}) as valuation
 from sector_year
 cross join partner_groups
 left join year_source

@@ -32,8 +32,8 @@ shares as (
         year,
         supplier_code,
         imports_usd,
-        cast(imports_usd as double precision)
-            / cast(sum(imports_usd) over (partition by sector, year) as double precision) as import_share,
+        cast(imports_usd as {{ type_double() }})
+            / cast(sum(imports_usd) over (partition by sector, year) as {{ type_double() }}) as import_share,
         row_number() over (partition by sector, year order by imports_usd desc, supplier_code) as supplier_rank
     from sector_supplier_year
 ),
@@ -63,21 +63,21 @@ year_source as (
 )
 
 select
-    cast(shares.sector as varchar) as sector,
+    cast(shares.sector as {{ dbt.type_string() }}) as sector,
     cast(shares.supplier_code as integer) as supplier_code,
     cast(shares.year as integer) as year,
     {{ year_start('shares.year') }} as year_start,
-    cast(countries.country_name as varchar) as supplier_name,
-    cast(countries.partner_groups as varchar) as supplier_partner_groups,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(shares.imports_usd as double precision) as imports_usd,
-    cast(shares.import_share as double precision) as import_share,
+    cast(countries.country_name as {{ dbt.type_string() }}) as supplier_name,
+    cast(countries.partner_groups as {{ dbt.type_string() }}) as supplier_partner_groups,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(shares.imports_usd as {{ type_double() }}) as imports_usd,
+    cast(shares.import_share as {{ type_double() }}) as import_share,
     cast(shares.supplier_rank as integer) as supplier_rank,
-    cast(coalesce(baseline.baseline_import_share, 0) as double precision) as baseline_import_share,
-    cast((shares.import_share - coalesce(baseline.baseline_import_share, 0)) * 100 as double precision)
+    cast(coalesce(baseline.baseline_import_share, 0) as {{ type_double() }}) as baseline_import_share,
+    cast((shares.import_share - coalesce(baseline.baseline_import_share, 0)) * 100 as {{ type_double() }})
         as share_change_since_baseline_pp,
     year_source.is_synthetic,
-    cast(year_source.data_source as varchar) as data_source
+    cast(year_source.data_source as {{ dbt.type_string() }}) as data_source
 from shares
 left join year_source
     on year_source.year = shares.year

@@ -77,24 +77,24 @@ synthetic as (
 )
 
 select
-    cast(grid.sector as varchar) as sector,
-    cast(grid.partner_group as varchar) as partner_group,
+    cast(grid.sector as {{ dbt.type_string() }}) as sector,
+    cast(grid.partner_group as {{ dbt.type_string() }}) as partner_group,
     {{ month_start('grid.year', 'grid.month') }} as window_end_month,
     {{ month_start('floor((grid.month_index - 11) / 12.0)', 'grid.month_index - 11 - 12 * floor((grid.month_index - 11) / 12.0) + 1') }}
         as window_start_month,
     cast(grid.months_observed as integer) as months_observed,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(coalesce(by_group.imports_usd, 0) as double precision) as imports_from_partner_usd,
-    cast(world.imports_world_usd as double precision) as imports_from_world_usd,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(coalesce(by_group.imports_usd, 0) as {{ type_double() }}) as imports_from_partner_usd,
+    cast(world.imports_world_usd as {{ type_double() }}) as imports_from_world_usd,
     {{ ratio('coalesce(by_group.imports_usd, 0)', 'world.imports_world_usd') }} as partner_import_share,
-    cast('provisional' as varchar) as status,
-    cast('imports CIF (China-reported, monthly)' as varchar) as valuation,
+    cast('provisional' as {{ dbt.type_string() }}) as status,
+    cast('imports CIF (China-reported, monthly)' as {{ dbt.type_string() }}) as valuation,
     synthetic.is_synthetic,
     cast(
         case when synthetic.is_synthetic
             then 'SYNTHETIC SAMPLE (invented numbers in UN Comtrade format, not real data)'
             else 'UN Comtrade monthly, China-reported (converted to {{ var("hs_revision") }})'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as data_source
 from grid
 cross join synthetic

@@ -89,7 +89,7 @@ paired as (
         baseline.partner_import_share as partner_import_share_baseline,
         latest.partner_import_share as partner_import_share_latest,
         -- Rounded to 1e-9 pp so that floating-point noise cannot push a change of exactly the band into the next class.
-        round(cast((latest.partner_import_share - baseline.partner_import_share) * 100 as double precision), 9)
+        round(cast((latest.partner_import_share - baseline.partner_import_share) * 100 as {{ type_double() }}), 9)
             as partner_import_share_change_pp,
         baseline.imports_from_partner_usd as imports_from_partner_usd_baseline,
         latest.imports_from_partner_usd as imports_from_partner_usd_latest,
@@ -144,23 +144,23 @@ window_sources as (
 )
 
 select
-    cast(paired.sector as varchar) as sector,
-    cast(paired.basket as varchar) as basket,
-    cast(paired.partner_group as varchar) as partner_group,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
+    cast(paired.sector as {{ dbt.type_string() }}) as sector,
+    cast(paired.basket as {{ dbt.type_string() }}) as basket,
+    cast(paired.partner_group as {{ dbt.type_string() }}) as partner_group,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
     cast(windows.baseline_first_year as integer) as baseline_first_year,
     cast(windows.baseline_last_year as integer) as baseline_last_year,
     cast(windows.baseline_years_observed as integer) as baseline_years_observed,
-    cast(windows.baseline_basis as varchar) as baseline_basis,
+    cast(windows.baseline_basis as {{ dbt.type_string() }}) as baseline_basis,
     cast(windows.latest_first_year as integer) as latest_first_year,
     cast(windows.latest_last_year as integer) as latest_last_year,
     cast(windows.latest_years_observed as integer) as latest_years_observed,
     windows.baseline_last_year >= windows.latest_first_year as windows_overlap,
-    cast(paired.imports_from_partner_usd_baseline as double precision) as imports_from_partner_usd_baseline,
-    cast(paired.imports_from_partner_usd_latest as double precision) as imports_from_partner_usd_latest,
-    cast(paired.partner_import_share_baseline as double precision) as partner_import_share_baseline,
-    cast(paired.partner_import_share_latest as double precision) as partner_import_share_latest,
-    cast(paired.partner_import_share_change_pp as double precision) as partner_import_share_change_pp,
+    cast(paired.imports_from_partner_usd_baseline as {{ type_double() }}) as imports_from_partner_usd_baseline,
+    cast(paired.imports_from_partner_usd_latest as {{ type_double() }}) as imports_from_partner_usd_latest,
+    cast(paired.partner_import_share_baseline as {{ type_double() }}) as partner_import_share_baseline,
+    cast(paired.partner_import_share_latest as {{ type_double() }}) as partner_import_share_latest,
+    cast(paired.partner_import_share_change_pp as {{ type_double() }}) as partner_import_share_change_pp,
     cast(
         case
             when all_partner_groups.partner_group is not null then null
@@ -168,14 +168,14 @@ select
             when paired.partner_import_share_change_pp < -{{ var('trend_stable_pp') }} then 'falling dependency'
             when paired.partner_import_share_change_pp > {{ var('trend_stable_pp') }} then 'rising dependency'
             else 'stable'
-        end as varchar
+        end as {{ dbt.type_string() }}
     ) as measured_direction,
     all_partner_groups.partner_group is not null as is_all_partners,
     {% for measure in ['net_import_ratio', 'normalised_trade_balance', 'supplier_hhi', 'dependent_import_share',
                        'industry_import_penetration'] %}
-    cast(paired.{{ measure }}_baseline as double precision) as {{ measure }}_baseline,
-    cast(paired.{{ measure }}_latest as double precision) as {{ measure }}_latest,
-    cast(paired.{{ measure }}_latest - paired.{{ measure }}_baseline as double precision) as {{ measure }}_change,
+    cast(paired.{{ measure }}_baseline as {{ type_double() }}) as {{ measure }}_baseline,
+    cast(paired.{{ measure }}_latest as {{ type_double() }}) as {{ measure }}_latest,
+    cast(paired.{{ measure }}_latest - paired.{{ measure }}_baseline as {{ type_double() }}) as {{ measure }}_change,
     {% endfor %}
     cast(paired.dependent_import_share_years_baseline as integer) as dependent_import_share_years_baseline,
     cast(paired.dependent_import_share_years_latest as integer) as dependent_import_share_years_latest,
@@ -183,18 +183,18 @@ select
     cast(paired.industry_import_penetration_years_latest as integer) as industry_import_penetration_years_latest,
     {% for measure, column in [('imports_from_world_usd', 'imports_value'), ('import_unit_value', 'import_unit_value'),
                                ('imports_tonnes', 'imports_tonnes'), ('export_unit_value', 'export_unit_value')] %}
-    cast(({{ ratio('paired.' ~ measure ~ '_latest', 'paired.' ~ measure ~ '_baseline') }} - 1) * 100 as double precision)
+    cast(({{ ratio('paired.' ~ measure ~ '_latest', 'paired.' ~ measure ~ '_baseline') }} - 1) * 100 as {{ type_double() }})
         as {{ column }}_change_pct,
     {% endfor %}
-    cast(paired.import_unit_value_latest as double precision) as import_unit_value_usd_per_tonne_latest,
-    cast(paired.export_unit_value_latest as double precision) as export_unit_value_usd_per_tonne_latest,
-    cast(case when paired.basket = 'comparable' then null else sector_breaks.break_years end as varchar) as basket_break_years,
+    cast(paired.import_unit_value_latest as {{ type_double() }}) as import_unit_value_usd_per_tonne_latest,
+    cast(paired.export_unit_value_latest as {{ type_double() }}) as export_unit_value_usd_per_tonne_latest,
+    cast(case when paired.basket = 'comparable' then null else sector_breaks.break_years end as {{ dbt.type_string() }}) as basket_break_years,
     cast(case when paired.basket = 'comparable' then 0 else coalesce(sector_breaks.break_count, 0) end as integer)
         as basket_breaks_in_period,
     paired.basket <> 'comparable' and coalesce(sector_breaks.break_count, 0) > 0 as basket_meaning_changed,
-    cast(window_sources.latest_window_sources as varchar) as latest_window_sources,
+    cast(window_sources.latest_window_sources as {{ dbt.type_string() }}) as latest_window_sources,
     paired.synthetic_flag = 1 as is_synthetic,
-    cast(build_source.data_source as varchar) as data_source
+    cast(build_source.data_source as {{ dbt.type_string() }}) as data_source
 from paired
 cross join windows
 cross join window_sources

@@ -67,21 +67,21 @@ build_source as (
 )
 
 select
-    cast(grid.sector as varchar) as sector,
-    cast(grid.partner_group as varchar) as partner_group,
+    cast(grid.sector as {{ dbt.type_string() }}) as sector,
+    cast(grid.partner_group as {{ dbt.type_string() }}) as partner_group,
     cast(grid.year as integer) as year,
-    cast('{{ var("hs_revision") }}' as varchar) as hs_revision,
-    cast(coalesce(by_group.baci_imports_usd, 0) as double precision) as baci_imports_usd,
-    cast(coalesce(by_group.comtrade_imports_usd, 0) as double precision) as comtrade_imports_usd,
+    cast('{{ var("hs_revision") }}' as {{ dbt.type_string() }}) as hs_revision,
+    cast(coalesce(by_group.baci_imports_usd, 0) as {{ type_double() }}) as baci_imports_usd,
+    cast(coalesce(by_group.comtrade_imports_usd, 0) as {{ type_double() }}) as comtrade_imports_usd,
     {{ ratio('coalesce(by_group.comtrade_imports_usd, 0)', 'coalesce(by_group.baci_imports_usd, 0)') }} as comtrade_to_baci_ratio,
     {{ ratio('coalesce(by_group.baci_imports_usd, 0)', 'grid.baci_imports_world_usd') }} as baci_import_share,
     {{ ratio('coalesce(by_group.comtrade_imports_usd, 0)', 'grid.comtrade_imports_world_usd') }} as comtrade_import_share,
     cast(
         ({{ ratio('coalesce(by_group.comtrade_imports_usd, 0)', 'grid.comtrade_imports_world_usd') }}
-         - {{ ratio('coalesce(by_group.baci_imports_usd, 0)', 'grid.baci_imports_world_usd') }}) * 100 as double precision
+         - {{ ratio('coalesce(by_group.baci_imports_usd, 0)', 'grid.baci_imports_world_usd') }}) * 100 as {{ type_double() }}
     ) as share_difference_pp,
-    cast(grid.baci_exports_usd as double precision) as baci_exports_usd,
-    cast(grid.comtrade_exports_usd as double precision) as comtrade_exports_usd,
+    cast(grid.baci_exports_usd as {{ type_double() }}) as baci_exports_usd,
+    cast(grid.comtrade_exports_usd as {{ type_double() }}) as comtrade_exports_usd,
     {{ ratio('grid.comtrade_exports_usd', 'grid.baci_exports_usd') }} as exports_comtrade_to_baci_ratio,
     build_source.is_synthetic
 from grid

@@ -75,23 +75,23 @@ build_source as (
 )
 
 select
-    cast(ranked.sector as varchar) as sector,
+    cast(ranked.sector as {{ dbt.type_string() }}) as sector,
     cast(ranked.supplier_code as integer) as supplier_code,
-    cast(countries.country_name as varchar) as supplier_name,
-    cast(countries.partner_groups as varchar) as supplier_partner_groups,
+    cast(countries.country_name as {{ dbt.type_string() }}) as supplier_name,
+    cast(countries.partner_groups as {{ dbt.type_string() }}) as supplier_partner_groups,
     cast(window_bounds.baseline_first_year as integer) as baseline_first_year,
     cast(window_bounds.baseline_last_year as integer) as baseline_last_year,
     cast(window_bounds.latest_first_year as integer) as latest_first_year,
     cast(window_bounds.latest_last_year as integer) as latest_last_year,
-    cast(ranked.baseline_imports_usd as double precision) as baseline_imports_usd,
-    cast(ranked.latest_imports_usd as double precision) as latest_imports_usd,
-    cast(ranked.baseline_import_share as double precision) as baseline_import_share,
-    cast(ranked.latest_import_share as double precision) as latest_import_share,
-    cast((ranked.latest_import_share - ranked.baseline_import_share) * 100 as double precision) as share_change_pp,
+    cast(ranked.baseline_imports_usd as {{ type_double() }}) as baseline_imports_usd,
+    cast(ranked.latest_imports_usd as {{ type_double() }}) as latest_imports_usd,
+    cast(ranked.baseline_import_share as {{ type_double() }}) as baseline_import_share,
+    cast(ranked.latest_import_share as {{ type_double() }}) as latest_import_share,
+    cast((ranked.latest_import_share - ranked.baseline_import_share) * 100 as {{ type_double() }}) as share_change_pp,
     cast(ranked.baseline_rank as integer) as baseline_rank,
     cast(ranked.latest_rank as integer) as latest_rank,
     build_source.is_synthetic,
-    cast(build_source.data_source as varchar) as data_source
+    cast(build_source.data_source as {{ dbt.type_string() }}) as data_source
 from ranked
 cross join window_bounds
 cross join build_source
