@@ -70,7 +70,8 @@ def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check
     assert tradedep(env, "build", "--sample", "--select", BACI_AND_DOWNSTREAM).returncode == 1
     suite = json.loads((settings.quality_dir / "raw_baci_trade.json").read_text())
     failed = {(o["expectation"], o["column"]): o for o in suite["outcomes"] if not o["success"]}
-    assert failed["expect_compound_columns_to_be_unique", "t,i,j,k"]["unexpected_count"] == 2
+    duplicated = failed["expect_compound_columns_to_be_unique", "t,i,j,k"]
+    assert duplicated["unexpected_count"] == 1 and duplicated["rows"][0]["copies"] == 2  # one key, in two rows
     assert failed["expect_column_values_to_be_in_set", "i"]["sample"] == [999]
     assert marts(settings) == before  # nothing downstream of the failing check was rebuilt
     assert exported_files(settings) == exports_before  # nor exported, nor reported
