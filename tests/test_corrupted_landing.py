@@ -72,7 +72,7 @@ def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check
     failed = {(o["expectation"], o["column"]): o for o in suite["outcomes"] if not o["success"]}
     duplicated = failed["expect_compound_columns_to_be_unique", "t,i,j,k"]
     assert duplicated["unexpected_count"] == 1 and duplicated["rows"][0]["copies"] == 2  # one key, in two rows
-    assert failed["expect_column_values_to_be_in_set", "i"]["sample"] == [999]
+    assert [row["i"] for row in failed["expect_column_values_to_be_in_reference", "i"]["rows"]] == [999]
     assert marts(settings) == before  # nothing downstream of the failing check was rebuilt
     assert exported_files(settings) == exports_before  # nor exported, nor reported
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
