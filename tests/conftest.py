@@ -23,6 +23,17 @@ REFERENCE_SKIP = "../shared/reference (real recorded source files, beside the re
 def needs_reference(path: Path) -> pytest.MarkDecorator:
     """Skip a test that reads this file or folder of ../shared/reference when it is absent."""
     return pytest.mark.skipif(not path.exists(), reason=REFERENCE_SKIP)
+# The files that build a warehouse, longest first: pytest-xdist (--dist loadfile, --no-loadscope-reorder) hands files
+# to its workers in this order, so the long ones start at once, side by side, and the many short files fill in after.
+LONGEST_FIRST = ("test_pipeline.py", "test_live_sources.py", "test_real_baci.py", "test_rebuilds.py", "test_surfaces.py",
+                 "test_corrupted_landing.py", "test_network_faults.py", "test_raw_suites.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
+
+
 RELEASE = Release("HS12", "V202501")
 HEADER = "t,i,j,k,v,q\n"
 

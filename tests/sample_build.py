@@ -18,6 +18,7 @@ from dagster_project.settings import BIN_DIR, PROJECT_ROOT, Settings, load_setti
 # Six years: the persistence window (3 years) completes inside it, and the trend's baseline (2013-2015 by default,
 # outside this build) falls back to the build's first years, so both windows hold three years of their own.
 YEARS = tuple(range(2018, 2024))
+MART = "marts.fct_sector_dependency"
 
 
 @dataclass(frozen=True)
@@ -75,3 +76,29 @@ def _locked(path: Path):
 def query(settings, sql, params=None):
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         return con.sql(sql, params=params or None).pl()
+
+
+def sector_baskets(settings) -> set[tuple[str, str]]:
+    return set(query(settings, "SELECT DISTINCT sector, basket FROM intermediate.int_sector_basket_products").iter_rows())
+
+
+def instance_of(settings):
+    """The Dagster instance (run history) of a build's data folder, opened without touching the environment."""
+    import dagster as dg  # imported here: only the tests that read run history need Dagster
+
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
+
+
+def last_run(settings) -> tuple:
+    """The latest run of a build's history (a DagsterRun), with its materialisations and check evaluations."""
+    import dagster as dg
+
+    with instance_of(settings) as instance:
+        run = instance.get_runs(limit=1)[0]
+        records = instance.all_logs(run.run_id)
+    events = [record.dagster_event for record in records if record.dagster_event is not None]
+    materialisations = [event.event_specific_data.materialization for event in events
+                        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+    evaluations = [event.event_specific_data for event in events
+                   if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION]
+    return run, materialisations, evaluations

@@ -13,7 +13,7 @@ import pytest
 
 from dagster_project import dbt_docs, fingerprints
 from dagster_project.settings import PROJECT_ROOT, build_file, build_record_file, load_settings
-from sample_build import YEARS, tradedep
+from sample_build import YEARS, instance_of, tradedep
 
 pytestmark = pytest.mark.pipeline
 MART = "marts.fct_sector_dependency"
@@ -27,9 +27,7 @@ sys.exit(code)
 
 
 def run_count(settings) -> int:
-    import dagster as dg
-
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    with instance_of(settings) as instance:
         return len(instance.get_runs())
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.sources import landing
 from dagster_project.sources.baci import Release
-from sample_build import YEARS, tradedep
+from sample_build import YEARS, instance_of, tradedep
 
 pytestmark = pytest.mark.pipeline
 RELEASE = Release("HS12", "V202501")
@@ -63,7 +63,7 @@ def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check
     env, settings = built_copy.env, built_copy.settings
     before, exports_before = marts(settings), exported_files(settings)
     assert "fct_sector_dependency.parquet" in exports_before
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    with instance_of(settings) as instance:
         built_in = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_sector_dependency"])).run_id
     year = YEARS[1]
     corrupt_year(settings, year, [f"{year},999,156,854231,5.0,1.0"], duplicate_first_row=True)
@@ -75,7 +75,7 @@ def test_a_duplicated_key_and_an_unknown_country_stop_the_build_at_the_raw_check
     assert [row["i"] for row in failed["expect_column_values_to_be_in_reference", "i"]["rows"]] == [999]
     assert marts(settings) == before  # nothing downstream of the failing check was rebuilt
     assert exported_files(settings) == exports_before  # nor exported, nor reported
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+    with instance_of(settings) as instance:
         event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "fct_sector_dependency"]))
         run = instance.get_runs(limit=1)[0]
     assert event.run_id == built_in and run.status == dg.DagsterRunStatus.FAILURE

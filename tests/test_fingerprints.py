@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project import fingerprints
+from dagster_project import dbt_docs, fingerprints
 from dagster_project.quality.checks import evaluate
 from dagster_project.quality.gx_runner import gx_expectations
 from dagster_project.quality.raw_suites import TableSuite, _whole
@@ -157,7 +157,6 @@ def test_a_remembered_fingerprint_is_used_only_while_the_database_is_unchanged(s
 def test_every_file_dbt_reads_is_among_the_fingerprinted_inputs(tmp_path):
     """The no-op rebuild skips dbt when its inputs are unchanged: a file dbt reads but the fingerprint leaves out
     would let a changed model pass as unchanged. Every file dbt's own manifest names is fingerprinted."""
-    from dagster_project import dbt_docs
     from dagster_project.settings import DBT_PROJECT_DIR, load_settings
 
     dbt_docs.prepare_manifest(load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)}))
@@ -169,3 +168,15 @@ def test_every_file_dbt_reads_is_among_the_fingerprinted_inputs(tmp_path):
     fingerprinted = {str(path.relative_to(DBT_PROJECT_DIR)) for path in dbt_docs.project_files()}
     assert len(read) > 50 and {"dbt_project.yml", "profiles.yml"} <= fingerprinted
     assert read <= fingerprinted, sorted(read - fingerprinted)
+
+
+def test_a_runs_dbt_parse_state_is_kept_for_the_next_run_and_a_run_without_one_keeps_the_last(tmp_path, monkeypatch):
+    monkeypatch.setattr(dbt_docs, "MANIFEST_PATH", tmp_path / "target" / "manifest.json")
+    run = tmp_path / "target" / "tradedep_dbt-run1"
+    run.mkdir(parents=True)
+    (run / "partial_parse.msgpack").write_bytes(b"state of run 1")
+    dbt_docs.keep_parse_state(run)
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"state of run 1"
+    assert not (run / "partial_parse.msgpack").exists()
+    dbt_docs.keep_parse_state(tmp_path / "target" / "tradedep_dbt-run2")  # wrote none: the last one stays
+    assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"state of run 1"

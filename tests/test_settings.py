@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from dagster_project.settings import DBT_PROJECT_DIR, SettingsError, load_settings, parse_months, parse_years
+from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, SettingsError, load_settings, parse_months, parse_years
 
 
 def test_years_accept_ranges_and_lists():
@@ -166,3 +166,16 @@ def test_every_dbt_var_the_models_read_is_passed_by_the_settings(tmp_path):
     read = {match for path in DBT_PROJECT_DIR.glob("**/*.sql") if "target" not in path.parts
             for match in re.findall(r"var\(\s*['\"](\w+)['\"]", path.read_text(encoding="utf-8"))}
     assert read and read <= set(load_settings({"TRADEDEP_DATA_DIR": str(tmp_path)}).dbt_vars())
+
+
+def test_the_dbt_resource_skips_the_version_probe_and_the_in_process_adapter_dagster_dbt_would_make():
+    """resources.DbtCli overrides two private methods of dagster-dbt's DbtCliResource: an upgrade that renames or
+    drops them would silently bring their cost back, so their names are checked here."""
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.assets.resources import DbtCli
+
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(dir(DbtCliResource))
+    dbt = DbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=str(BIN_DIR / "dbt"))
+    assert dbt._cli_version.major == 1  # dbt Core, not the Fusion engine
+    assert dbt._initialize_dbt_core_adapter(["build"]) is None

@@ -26,7 +26,7 @@ from polars.testing import assert_frame_equal
 
 from dagster_project.definitions import CODE_LOCATION
 from dagster_project.settings import BIN_DIR, PROJECT_ROOT
-from sample_build import query, tradedep
+from sample_build import instance_of, query, tradedep
 
 pytestmark = pytest.mark.pipeline
 GROUPS = {"raw", "seeds", "staging", "intermediate", "marts", "quality", "exports", "report"}
@@ -137,7 +137,7 @@ def test_jobs_and_the_monthly_schedule_are_served_and_the_schedule_is_off(webser
 def test_runs_of_tradedep_build_show_under_their_job_and_on_the_timeline(webserver, built):
     """The session's `tradedep build` run is listed on the build_all job's page (runs filtered by code location) and
     has the repository origin the Overview timeline groups runs by, as a run launched from the UI has."""
-    with dg.DagsterInstance.from_config(str(built.settings.dagster_home)) as instance:
+    with instance_of(built.settings) as instance:
         first_run = instance.get_runs()[-1]  # the session's build (runs come newest first)
     data = graphql(webserver, f"""{{
         pipelineOrError(params: {{pipelineName: "build_all", repositoryName: "__repository__",
@@ -208,7 +208,7 @@ def test_the_exports_read_back_to_the_marts(built):
 
 
 def test_tables_show_columns_rows_and_a_preview_in_the_ui(built):
-    with dg.DagsterInstance.from_config(str(built.settings.dagster_home)) as instance:
+    with instance_of(built.settings) as instance:
         for key in (["raw", "baci_trade"], ["raw", "comtrade_flows"], ["marts", "fct_sector_dependency"]):
             metadata = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata
             columns = [column.name for column in metadata["dagster/column_schema"].value.columns]

@@ -85,7 +85,8 @@ def build_dbt_assets(settings: Settings) -> dg.AssetsDefinition:
             raise invocation.get_error()
         record_build(settings, inputs, context.run_id, succeeded=inputs is not None and not context.is_subset,
                      tests=test_outcomes(events))
-        # dagster-dbt writes one target folder per run; keep the disk clean once the run succeeded.
+        # dagster-dbt writes one target folder per run; keep its parse state and the disk clean once it succeeded.
+        dbt_docs.keep_parse_state(DBT_PROJECT_DIR / invocation.target_path)
         shutil.rmtree(DBT_PROJECT_DIR / invocation.target_path, ignore_errors=True)
 
     return tradedep_dbt

@@ -19,3 +19,11 @@ from {{ model }}
 group by {{ combination | join(', ') }}
 having count(*) > 1
 {% endtest %}
+
+{#- Rows where any of the columns is null: a model's not-null columns in one query (a not_null test per column would
+    be a query each, and on Spark a job each: a third of the project's tests). -#}
+{% test not_null_columns(model, columns) %}
+select *
+from {{ model }}
+where {% for column in columns %}{{ column }} is null{% if not loop.last %} or {% endif %}{% endfor %}
+{% endtest %}
