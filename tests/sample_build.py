@@ -3,11 +3,12 @@ by whichever pytest-xdist worker asks first (the others wait for it), and never 
 (a rebuild, a tampered mart, a check that records its result) works on a copy (`copy_of`)."""
 
 import fcntl
+import io
 import json
 import os
 import shutil
 import subprocess
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,17 @@ class Built:
 
 def tradedep(env, *args, timeout=600):
     return subprocess.run([BIN_DIR / "tradedep", *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+def tradedep_here(env, *args) -> subprocess.CompletedProcess:
+    """`tradedep` run in this process, for a test that needs a command's exit code and output but not a process of
+    its own: it saves a new Python's seconds of importing Dagster and Great Expectations."""
+    from dagster_project import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = cli.main(list(args), env=env)
+    return subprocess.CompletedProcess(["tradedep", *args], code, out.getvalue(), err.getvalue())
 
 
 def sample_env(data_dir: Path) -> dict[str, str]:

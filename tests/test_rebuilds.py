@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from dagster_project.settings import BIN_DIR, DBT_PROJECT_DIR, PROJECT_ROOT
-from sample_build import MART, YEARS, last_run, query, sector_baskets, tradedep
+from sample_build import MART, YEARS, last_run, query, sector_baskets, tradedep, tradedep_here
 
 pytestmark = pytest.mark.pipeline
 TREND_CLASS = "measured_direction"
@@ -109,7 +109,7 @@ def test_the_blocking_check_fails_on_bad_mart_data(built_copy):
         with duckdb.connect(str(path)) as con:
             con.execute(f"UPDATE {MART} SET partner_import_share = 1.5 WHERE partner_group = 'US' AND year = {YEARS[0]}")
     broken = len(sector_baskets(settings))  # one US row per sector basket in that year
-    assert tradedep(built_copy.env, "check").returncode == 1
+    assert tradedep_here(built_copy.env, "check").returncode == 1
     recorded = {path.stem: json.loads(path.read_text()) for path in settings.quality_dir.glob("*.json")}
     assert recorded["raw_baci_trade"]["success"] and not recorded["fct_sector_dependency"]["success"]
     [failure] = [outcome for outcome in recorded["fct_sector_dependency"]["outcomes"] if not outcome["success"]]

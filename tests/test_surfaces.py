@@ -26,7 +26,7 @@ from polars.testing import assert_frame_equal
 
 from dagster_project.definitions import CODE_LOCATION
 from dagster_project.settings import BIN_DIR, PROJECT_ROOT
-from sample_build import instance_of, query, tradedep
+from sample_build import instance_of, query, tradedep, tradedep_here
 
 pytestmark = pytest.mark.pipeline
 GROUPS = {"raw", "seeds", "staging", "intermediate", "marts", "quality", "exports", "report"}
@@ -220,7 +220,7 @@ def test_tables_show_columns_rows_and_a_preview_in_the_ui(built):
 
 def test_export_command_checks_first_and_exports_nothing_from_bad_marts(built_copy, tmp_path):
     built = built_copy  # the export validates the marts first, and records the results in the build's quality folder
-    good = tradedep(built.env, "export", "--excel", "--dest", str(tmp_path / "good"))  # --excel: CSV only
+    good = tradedep_here(built.env, "export", "--excel", "--dest", str(tmp_path / "good"))  # --excel: CSV only
     assert good.returncode == 0, good.stderr
     assert sorted(p.stem for p in (tmp_path / "good").glob("*.csv")) == marts(built.settings)
     assert not list((tmp_path / "good").glob("*.parquet"))
@@ -231,10 +231,10 @@ def test_export_command_checks_first_and_exports_nothing_from_bad_marts(built_co
     shutil.copy(built.settings.warehouse_path, bad_warehouse)
     with duckdb.connect(str(bad_warehouse)) as con:
         con.execute("UPDATE marts.fct_product_dependency SET us_import_share = 2 WHERE hs6 = (SELECT min(hs6) FROM marts.fct_product_dependency)")
-    bad = tradedep({**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}, "export", "--dest", str(tmp_path / "bad"))
+    bad = tradedep_here({**built.env, "TRADEDEP_WAREHOUSE": str(bad_warehouse)}, "export", "--dest", str(tmp_path / "bad"))
     assert bad.returncode == 1 and "nothing exported" in bad.stderr and "us_import_share" in bad.stdout
     assert not (tmp_path / "bad").exists()
-    unknown = tradedep(built.env, "export", "--format", "xlsx", "--dest", str(tmp_path / "x"))
+    unknown = tradedep_here(built.env, "export", "--format", "xlsx", "--dest", str(tmp_path / "x"))
     assert unknown.returncode == 2 and "unknown export format xlsx" in unknown.stderr
 
 
