@@ -1,6 +1,6 @@
 """The no-op fast path: `tradedep build` reuses the last whole build, without a run and without importing Dagster,
 only when nothing it reads has changed and the warehouse is the one that build published; in every case where
-tests/test_pipeline.py expects a rebuild it refuses."""
+tests/test_rebuilds.py expects a rebuild it refuses."""
 
 import dataclasses
 import os

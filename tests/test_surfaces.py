@@ -1,7 +1,7 @@
 """What analysts see: the Dagster UI (GraphQL and the rendered graph), the exports, the report, asset metadata.
 
-Builds its own sample warehouse (the `built` fixture, once per test worker): pytest-xdist sends each file to
-one worker, so this file and test_pipeline.py run side by side. Browser tests drive headless Chromium, which
+Reads the session's sample build (the `built` fixture, made once for every worker); a test that writes works on a
+copy (`built_copy`). Browser tests drive headless Chromium, which
 `.ci/run` installs; outside CI they are skipped without it.
 """
 
