@@ -23,6 +23,8 @@ REFERENCE_SKIP = "../shared/reference (real recorded source files, beside the re
 def needs_reference(path: Path) -> pytest.MarkDecorator:
     """Skip a test that reads this file or folder of ../shared/reference when it is absent."""
     return pytest.mark.skipif(not path.exists(), reason=REFERENCE_SKIP)
+
+
 # The files that build a warehouse, longest first: pytest-xdist (--dist loadfile, --no-loadscope-reorder) hands files
 # to its workers in this order, so the long ones start at once, side by side, and the many short files fill in after.
 LONGEST_FIRST = ("test_pipeline.py", "test_live_sources.py", "test_real_baci.py", "test_rebuilds.py", "test_surfaces.py",

@@ -67,6 +67,6 @@ def build_resources(settings: Settings) -> dict[str, object]:
         # dbt gets its profile from the project folder and everything else as --vars (Settings.dbt_vars).
         # The target is the engine's (dbt/profiles.yml), and so is the dbt executable (Spark's has its own environment).
         "dbt": DbtCli(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR),
-                              dbt_executable=str(settings.dbt_executable), target=settings.dbt_target),
+                      dbt_executable=str(settings.dbt_executable), target=settings.dbt_target),
         WRITE_LOCK: WarehouseWriteSession(build_file=str(settings.warehouse_path), warehouse=str(settings.publish_to)),
     }
