@@ -233,9 +233,7 @@ def test_switched_off_sources_have_no_assets_and_leave_the_marts_building(built_
 def test_a_null_in_a_column_declared_not_null_fails_the_models_not_null_columns_test(built_copy, tmp_path):
     """One not_null_columns test per model covers its not-null columns (dbt/macros/generic_tests.sql): a null in any
     of them is a failing row. dim_country's name has no constraint, so the table takes the null and the test finds it."""
-    from dagster_project.settings import load_settings
-
-    settings = load_settings({**built_copy.env, "TRADEDEP_SAMPLE": "1"})
+    settings = built_copy.settings
     with duckdb.connect(str(settings.warehouse_path)) as con:
         con.execute("UPDATE marts.dim_country SET country_name = NULL WHERE country_code IN (842, 276)")
     result = subprocess.run(
