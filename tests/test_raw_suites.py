@@ -86,7 +86,9 @@ BREAKAGES = [
     ("raw_baci_trade", set_value("v", 0.0), "expect_column_values_to_be_between", "v"),
     ("raw_baci_trade", set_value("q", -1.0), "expect_column_values_to_be_between", "q"),
     ("raw_baci_trade", set_value("t", 2031), "expect_column_values_to_be_between", "t"),
-    ("raw_baci_trade", set_value("k", "85423"), "expect_column_values_to_match_regex", "k"),
+    ("raw_baci_trade", set_value("k", "85423"), "expect_column_values_to_match_glob", "k"),
+    ("raw_baci_trade", set_value("k", "85a231"), "expect_column_values_to_match_glob", "k"),
+    ("raw_baci_trade", set_value("k", "8542311"), "expect_column_values_to_match_glob", "k"),
     ("raw_baci_trade", set_value("k", "000000"), "expect_column_values_to_be_in_reference", "k"),
     ("raw_baci_trade", set_value("i", 999), "expect_column_values_to_be_in_reference", "i"),
     ("raw_baci_trade", set_value("j", 998), "expect_column_values_to_be_in_reference", "j"),
@@ -124,8 +126,8 @@ BREAKAGES = [
 
 # Expectations on rows (not on the table's shape or a column's set of values): they list the offending rows.
 ROW_LEVEL = {"expect_column_values_to_be_between", "expect_column_values_to_match_regex",
-             "expect_column_values_to_not_match_regex", "expect_column_values_to_be_in_reference",
-             "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_null",
+             "expect_column_values_to_match_glob", "expect_column_values_to_not_match_regex",
+             "expect_column_values_to_be_in_reference", "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_null",
              "expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique", "expect_column_type"}
 
 

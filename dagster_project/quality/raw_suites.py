@@ -23,6 +23,7 @@ from dagster_project.quality.gx_runner import (
     run_suite_sql,
     unique_key,
     values_in_reference,
+    values_match_glob,
 )
 from dagster_project.settings import Settings
 from dagster_project.warehouse import connect
@@ -42,6 +43,7 @@ class TableSuite:
     query: Callable[[Settings, duckdb.DuckDBPyConnection], tuple[str, list[Any]]]  # the rows: (SQL, parameters)
     expectations: Callable[[Settings, duckdb.DuckDBPyConnection], list[Any]]
     reads: tuple[str, ...] = ()  # the tables (or subqueries) the query reads, when not just `table`
+    aggregates: bool = False  # the query sums a large table into a few rows: computed once (gx_runner's materialise)
 
     @property
     def tables_read(self) -> tuple[str, ...]:
@@ -59,7 +61,7 @@ def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]
     products = with_literals("SELECT code FROM raw.baci_products WHERE hs_revision = ?", [settings.hs_revision])
     return [
         e.ExpectTableColumnsToMatchOrderedList(column_list=["t", "i", "j", "k", "v", "q"]),
-        # Numeric columns keep their types; k is text, which the six-digit regex below checks.
+        # Numeric columns keep their types; k is text, which the six-digit pattern below checks.
         *column_types({"t": ("SMALLINT",), "i": ("INTEGER",), "j": ("INTEGER",), "k": ("VARCHAR",),
                        "v": ("DOUBLE",), "q": ("DOUBLE",)}),
         *(e.ExpectColumnValuesToNotBeNull(column=column) for column in ("t", "i", "j", "k", "v")),
@@ -67,7 +69,7 @@ def _baci_trade(settings: Settings, con: duckdb.DuckDBPyConnection) -> list[Any]
         e.ExpectColumnValuesToBeBetween(column="t", min_value=settings.years[0], max_value=settings.years[-1]),
         e.ExpectColumnValuesToBeBetween(column="v", min_value=0, strict_min=True),  # BACI holds positive flows only
         e.ExpectColumnValuesToBeBetween(column="q", min_value=0),
-        e.ExpectColumnValuesToMatchRegex(column="k", regex=r"^\d{6}$"),
+        values_match_glob("k", "[0-9]" * 6),  # ^\d{6}$, which takes 3.1 s more on 120 million rows as a regex
         values_in_reference("i", countries),
         values_in_reference("j", countries),
         values_in_reference("k", products),
@@ -170,6 +172,7 @@ RAW_SUITES = [
         lambda settings, con: ("SELECT t AS year, count(*) AS row_count FROM raw.baci_trade WHERE hs_revision = ? "
                                "GROUP BY t", [settings.hs_revision]),
         _baci_trade_years,
+        aggregates=True,
     ),
     TableSuite(
         "raw_baci_members", "raw.baci_trade", "baci",
@@ -190,6 +193,7 @@ RAW_SUITES = [
             [settings.hs_revision],
         ),
         _china_import_shares,
+        aggregates=True,
     ),
     TableSuite("raw_baci_countries", "raw.baci_countries", "baci", _whole("raw.baci_countries"), _baci_countries),
     TableSuite(
@@ -228,7 +232,8 @@ def validate(settings: Settings, suite: TableSuite) -> SuiteOutcome:
     with connect(settings.warehouse_path, read_only=True) as con:
         expectations = suite.expectations(settings, con)
         sql, params = suite.query(settings, con)
-    return run_suite_sql(suite.name, settings.warehouse_path, with_literals(sql, params), expectations)
+    return run_suite_sql(suite.name, settings.warehouse_path, with_literals(sql, params), expectations,
+                         materialise=suite.aggregates)
 
 
 def with_literals(sql: str, params: list[Any]) -> str:
