@@ -180,3 +180,27 @@ def test_a_runs_dbt_parse_state_is_kept_for_the_next_run_and_a_run_without_one_k
     assert not (run / "partial_parse.msgpack").exists()
     dbt_docs.keep_parse_state(tmp_path / "target" / "tradedep_dbt-run2")  # wrote none: the last one stays
     assert (tmp_path / "target" / "partial_parse.msgpack").read_bytes() == b"state of run 1"
+
+
+def test_what_is_remembered_outlives_a_write_of_the_records_only(settings, monkeypatch):
+    """The suites of a build record their passes one after the other: the fingerprint of the tables they read is
+    computed once, not again after each record; any other write still forgets it."""
+    with connect(settings.warehouse_path) as con:
+        con.execute("CREATE TABLE flows AS SELECT * FROM (VALUES ('010121', 1.5)) t(k, v)")
+    scans = []
+    original = fingerprints._query_fingerprint
+    monkeypatch.setattr(fingerprints, "_query_fingerprint", lambda *args: scans.append(args[1]) or original(*args))
+
+    def current():
+        with connect(settings.warehouse_path, read_only=True) as con:
+            return fingerprints.query_fingerprint(con, "SELECT * FROM flows", database=settings.warehouse_path)
+
+    first = current()
+    state = fingerprints.database_state(settings.warehouse_path)
+    with fingerprints.records_only(settings.warehouse_path), connect(settings.warehouse_path) as con:
+        fingerprints.record(con, "gx_flows", first, {})
+    assert fingerprints.database_state(settings.warehouse_path) != state  # the file did change
+    assert current() == first and len(scans) == 1
+    with connect(settings.warehouse_path) as con:
+        fingerprints.record(con, "gx_flows", first, {})  # a write not declared as the records' alone
+    assert current() == first and len(scans) == 2

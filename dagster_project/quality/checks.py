@@ -98,7 +98,7 @@ def evaluate(settings: Settings, suite: raw_suites.TableSuite, run_id: str) -> d
         if last is not None and last[0] == fingerprint:
             return reused_result(suite, last[1], settings.quality_dir)
     outcome = run_guarded(suite.name, lambda: raw_suites.validate(settings, suite))
-    with connect(settings.warehouse_path) as con:
+    with fingerprints.records_only(settings.warehouse_path), connect(settings.warehouse_path) as con:
         if outcome.success and fingerprint is not None:
             detail = {"run_id": run_id, "rows": outcome.row_count, "expectations": len(outcome.outcomes)}
             fingerprints.record(con, step, fingerprint, detail)
